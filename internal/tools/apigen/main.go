@@ -1,0 +1,541 @@
+// Command apigen generates sailcdn's Lightsail wire layer (internal/lightsail/zz_*.go) from the official
+// API model, so that member names, required members, enums, patterns, lengths and ranges are the model's
+// own and never hand-copied.
+//
+// Two sources, both fetched through the Go module proxy:
+//   - the JSON model api-2.json shipped in github.com/aws/aws-sdk-go (v1.55.8): shapes, required members,
+//     enums, patterns, min/max;
+//   - aws-sdk-go-v2 service/lightsail (v1.71.1), whose generated schemas.go, enums.go and validators.go
+//     carry the 2024–2026 additions (certificateName, responseTimeout, ipAddressType on origins, WAF,
+//     customErrorResponses, …) that the v1 JSON model predates. They add members, shapes and enum values;
+//     they never remove what the JSON model says, and they carry no pattern/length traits.
+//
+// Run with `go generate ./internal/lightsail` (see gen.go there). The output is committed.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/format"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+const (
+	modelModule   = "github.com/aws/aws-sdk-go@v1.55.8"
+	modelPath     = "models/apis/lightsail/2016-11-28/api-2.json"
+	overlayModule = "github.com/aws/aws-sdk-go-v2/service/lightsail@v1.71.1"
+)
+
+// operations is the set of Lightsail operations sailcdn serves. Every other operation of the model is
+// still known (it answers 501 naming itself) but gets no types.
+var operations = []string{
+	"AttachCertificateToDistribution",
+	"CreateCertificate",
+	"CreateDistribution",
+	"DeleteCertificate",
+	"DeleteDistribution",
+	"DetachCertificateFromDistribution",
+	"GetCertificates",
+	"GetCostEstimate",
+	"GetDistributionBundles",
+	"GetDistributionLatestCacheReset",
+	"GetDistributionMetricData",
+	"GetDistributions",
+	"GetOperation",
+	"GetOperations",
+	"GetOperationsForResource",
+	"GetRegions",
+	"ResetDistributionCache",
+	"SetIpAddressType",
+	"TagResource",
+	"UntagResource",
+	"UpdateDistribution",
+	"UpdateDistributionBundle",
+}
+
+// extraEnumValues are values the real service accepts and returns although the model's enum lacks them.
+// forwardedHeaders.option "default": Terraform sends it, asserts it is read back, and its acceptance tests
+// pass against AWS (reference §5.5).
+var extraEnumValues = map[string][]string{
+	"HeaderObject.option": {"default"},
+}
+
+type shape struct {
+	Type     string            `json:"type"`
+	Members  map[string]member `json:"members"`
+	Required []string          `json:"required"`
+	Enum     []string          `json:"enum"`
+	Pattern  string            `json:"pattern"`
+	Min      *float64          `json:"min"`
+	Max      *float64          `json:"max"`
+	Member   *member           `json:"member"` // list
+	Key      *member           `json:"key"`    // map
+	Value    *member           `json:"value"`  // map
+	Error    *struct {
+		HTTPStatusCode int `json:"httpStatusCode"`
+	} `json:"error"`
+	Exception bool `json:"exception"`
+}
+
+type member struct {
+	Shape string `json:"shape"`
+}
+
+type operation struct {
+	Name   string  `json:"name"`
+	Input  *member `json:"input"`
+	Output *member `json:"output"`
+}
+
+type model struct {
+	Metadata   map[string]any       `json:"metadata"`
+	Operations map[string]operation `json:"operations"`
+	Shapes     map[string]*shape    `json:"shapes"`
+}
+
+func main() {
+	out := flag.String("out", ".", "directory to write zz_*.go into")
+	flag.Parse()
+	files, err := generate()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "apigen:", err)
+		os.Exit(1)
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "apigen:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// moduleDir downloads (or finds in the module cache) one module version and returns its directory.
+func moduleDir(modVersion string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", modVersion)
+	cmd.Stderr = os.Stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", modVersion, err)
+	}
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return "", err
+	}
+	if info.Error != "" || info.Dir == "" {
+		return "", fmt.Errorf("go mod download %s: %s", modVersion, info.Error)
+	}
+	return info.Dir, nil
+}
+
+// generate returns the generated files by name.
+func generate() (map[string][]byte, error) {
+	v1, err := moduleDir(modelModule)
+	if err != nil {
+		return nil, err
+	}
+	v2, err := moduleDir(overlayModule)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(v1, modelPath))
+	if err != nil {
+		return nil, err
+	}
+	var m model
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	if err := overlay(&m, v2); err != nil {
+		return nil, fmt.Errorf("overlay from %s: %w", overlayModule, err)
+	}
+	g := &gen{m: &m, used: map[string]bool{}, input: map[string]bool{}}
+	for _, op := range operations {
+		o, ok := m.Operations[op]
+		if !ok || o.Input == nil || o.Output == nil {
+			return nil, fmt.Errorf("operation %s not in the model with input and output", op)
+		}
+		g.walk(g.used, o.Input.Shape)
+		g.walk(g.input, o.Input.Shape)
+		g.walk(g.used, o.Output.Shape)
+	}
+	files := map[string][]byte{}
+	for name, fn := range map[string]func() (string, error){
+		"zz_types.go":    g.types,
+		"zz_enums.go":    g.enums,
+		"zz_validate.go": g.validate,
+		"zz_api.go":      g.api,
+	} {
+		src, err := fn()
+		if err != nil {
+			return nil, err
+		}
+		formatted, err := format.Source([]byte(src))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w\n%s", name, err, src)
+		}
+		files[name] = formatted
+	}
+	return files, nil
+}
+
+var (
+	reNewSchema = regexp.MustCompile(`(?s)var (\w+) = smithy\.NewSchema\(smithy\.ShapeID\{\s*Namespace:\s*"[^"]*",\s*Name:\s*"([^"]+)",\s*\}, smithy\.ShapeType(\w+)`)
+	reAddMember = regexp.MustCompile(`(?m)^\s*\w+ = (\w+)\.AddMember\("([^"]+)", ([\w.]+)`)
+	reEnumValue = regexp.MustCompile(`(?m)^\s*\w+\s+(\w+)\s+=\s+"([^"]*)"\s*$`)
+	reValidator = regexp.MustCompile(`(?s)func validate(\w+)\(v \*types\.(\w+)\) error \{(.*?)\n\}`)
+	reRequired  = regexp.MustCompile(`NewErrParamRequired\("(\w+)"\)`)
+)
+
+// overlay merges aws-sdk-go-v2's newer model into m: new shapes, new members, new enum values, and the
+// required members of new shapes.
+func overlay(m *model, dir string) error {
+	schemasSrc, err := os.ReadFile(filepath.Join(dir, "schemas", "schemas.go"))
+	if err != nil {
+		return err
+	}
+	enumsSrc, err := os.ReadFile(filepath.Join(dir, "types", "enums.go"))
+	if err != nil {
+		return err
+	}
+	validatorsSrc, err := os.ReadFile(filepath.Join(dir, "validators.go"))
+	if err != nil {
+		return err
+	}
+	varShape := map[string]string{} // Go variable → shape name
+	shapeType := map[string]string{}
+	for _, sm := range reNewSchema.FindAllStringSubmatch(string(schemasSrc), -1) {
+		varShape[sm[1]] = sm[2]
+		shapeType[sm[2]] = sm[3]
+	}
+	prelude := map[string]string{"smithyprelude.String": "string", "smithyprelude.Boolean": "boolean",
+		"smithyprelude.Integer": "integer", "smithyprelude.Long": "long", "smithyprelude.Double": "double"}
+	kind := map[string]string{"Structure": "structure", "List": "list", "Map": "map", "String": "string",
+		"Enum": "string", "Integer": "integer", "Long": "long", "Boolean": "boolean", "Double": "double",
+		"Float": "float", "Timestamp": "timestamp"}
+	for _, am := range reAddMember.FindAllStringSubmatch(string(schemasSrc), -1) {
+		owner, name, targetVar := varShape[am[1]], am[2], am[3]
+		if owner == "" {
+			continue
+		}
+		target := varShape[targetVar]
+		if target == "" {
+			target = prelude[targetVar]
+		}
+		if target == "" { // enum members target smithyprelude.Unit
+			continue
+		}
+		typ := kind[shapeType[owner]]
+		if typ == "" || typ == "string" {
+			continue
+		}
+		s := m.Shapes[owner]
+		if s == nil {
+			s = &shape{Type: typ, Members: map[string]member{}}
+			m.Shapes[owner] = s
+		}
+		if _, ok := m.Shapes[target]; !ok {
+			tk := kind[shapeType[target]]
+			if tk == "" {
+				return fmt.Errorf("shape %s: unknown kind %q", target, shapeType[target])
+			}
+			m.Shapes[target] = &shape{Type: tk, Members: map[string]member{}}
+		}
+		switch typ {
+		case "structure":
+			if _, ok := s.Members[name]; !ok {
+				s.Members[name] = member{Shape: target}
+			}
+		case "list":
+			if s.Member == nil {
+				s.Member = &member{Shape: target}
+			}
+		case "map":
+			if name == "key" && s.Key == nil {
+				s.Key = &member{Shape: target}
+			}
+			if name == "value" && s.Value == nil {
+				s.Value = &member{Shape: target}
+			}
+		}
+	}
+	// Enum values: enums.go declares `Name<Value> Type = "wire"` lines.
+	for _, em := range reEnumValue.FindAllStringSubmatch(string(enumsSrc), -1) {
+		s := m.Shapes[em[1]]
+		if s == nil || s.Type != "string" {
+			continue
+		}
+		if !contains(s.Enum, em[2]) {
+			s.Enum = append(s.Enum, em[2])
+		}
+	}
+	// Required members of shapes the JSON model lacks entirely (validators.go names the Go field).
+	for _, vm := range reValidator.FindAllStringSubmatch(string(validatorsSrc), -1) {
+		s := m.Shapes[vm[2]]
+		if s == nil || len(s.Required) > 0 {
+			continue
+		}
+		for _, rm := range reRequired.FindAllStringSubmatch(vm[3], -1) {
+			for name := range s.Members {
+				if strings.EqualFold(name, rm[1]) && !contains(s.Required, name) {
+					s.Required = append(s.Required, name)
+				}
+			}
+		}
+		sort.Strings(s.Required)
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+type gen struct {
+	m     *model
+	used  map[string]bool // shapes reachable from the served operations
+	input map[string]bool // shapes reachable from their requests: the ones that need validation
+}
+
+func (g *gen) walk(set map[string]bool, name string) {
+	if set[name] {
+		return
+	}
+	s := g.m.Shapes[name]
+	if s == nil {
+		panic("unknown shape " + name)
+	}
+	set[name] = true
+	for _, mem := range s.Members {
+		g.walk(set, mem.Shape)
+	}
+	for _, mem := range []*member{s.Member, s.Key, s.Value} {
+		if mem != nil {
+			g.walk(set, mem.Shape)
+		}
+	}
+}
+
+func (g *gen) sortedUsed(pred func(*shape) bool) []string {
+	var names []string
+	for n := range g.used {
+		if pred(g.m.Shapes[n]) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func exported(name string) string {
+	if name == "" {
+		return name
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
+}
+
+// goType is the Go type of a member that targets shape name. Scalars are pointers so that "absent" and
+// "zero" stay distinct (UpdateDistribution leaves omitted members unchanged; isEnabled:false must encode).
+func (g *gen) goType(name string) string {
+	s := g.m.Shapes[name]
+	switch s.Type {
+	case "structure":
+		return "*" + name
+	case "list":
+		return "[]" + strings.TrimPrefix(g.goType(s.Member.Shape), "*")
+	case "map":
+		return "map[string]" + strings.TrimPrefix(g.goType(s.Value.Shape), "*")
+	case "string":
+		return "*string"
+	case "boolean":
+		return "*bool"
+	case "integer", "long":
+		return "*int64"
+	case "double", "float":
+		return "*float64"
+	case "timestamp":
+		return "*Timestamp"
+	case "blob":
+		return "[]byte"
+	}
+	panic("unsupported shape type " + s.Type + " for " + name)
+}
+
+const header = "// Code generated by internal/tools/apigen from the Lightsail API model; DO NOT EDIT.\n\npackage lightsail\n\n"
+
+func (g *gen) types() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	for _, name := range g.sortedUsed(func(s *shape) bool { return s.Type == "structure" }) {
+		s := g.m.Shapes[name]
+		fmt.Fprintf(&b, "// %s is the model shape of the same name.\ntype %s struct {\n", name, name)
+		for _, mn := range sortedKeys(s.Members) {
+			typ := g.goType(s.Members[mn].Shape)
+			// omitzero keeps an explicitly empty list ("alternativeDomainNames": []) on the wire, as
+			// the real service sends it, while a nil one is left out.
+			fmt.Fprintf(&b, "\t%s %s `json:\"%s,omitzero\"`\n", exported(mn), typ, mn)
+		}
+		b.WriteString("}\n\n")
+	}
+	return b.String(), nil
+}
+
+func (g *gen) enums() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("// Enum values, as the model lists them (plus the values the real service is known to accept).\n")
+	for _, name := range g.sortedUsed(func(s *shape) bool { return len(s.Enum) > 0 }) {
+		fmt.Fprintf(&b, "var %sValues = %#v\n\n", name, g.m.Shapes[name].Enum)
+	}
+	return b.String(), nil
+}
+
+func (g *gen) validate() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("import \"regexp\"\n\n")
+	patterns := map[string]string{}
+	for _, name := range g.sortedUsed(func(s *shape) bool { return s.Pattern != "" }) {
+		if !g.input[name] {
+			continue
+		}
+		v := "pattern" + name
+		patterns[name] = v
+		fmt.Fprintf(&b, "var %s = regexp.MustCompile(%q)\n", v, g.m.Shapes[name].Pattern)
+	}
+	b.WriteString("\n")
+	for _, name := range g.sortedUsed(func(s *shape) bool { return s.Type == "structure" }) {
+		if !g.input[name] {
+			continue
+		}
+		s := g.m.Shapes[name]
+		fmt.Fprintf(&b, "func (v *%s) validate(p *problems, path string) {\n\tif v == nil {\n\t\treturn\n\t}\n", name)
+		for _, mn := range sortedKeys(s.Members) {
+			field := "v." + exported(mn)
+			path := fmt.Sprintf("p.at(path, %q)", mn)
+			target := g.m.Shapes[s.Members[mn].Shape]
+			if contains(s.Required, mn) {
+				fmt.Fprintf(&b, "\tif %s == nil {\n\t\tp.missing(%s)\n\t}\n", field, path)
+			}
+			g.memberChecks(&b, field, path, name+"."+mn, s.Members[mn].Shape, target, patterns, true)
+		}
+		b.WriteString("}\n\n")
+	}
+	for _, op := range operations {
+		o := g.m.Operations[op]
+		if o.Input == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "// Validate checks a %s request against the model's constraints.\nfunc (v *%s) Validate() error {\n\tvar p problems\n\tv.validate(&p, \"\")\n\treturn p.err()\n}\n\n", op, o.Input.Shape)
+	}
+	return b.String(), nil
+}
+
+// memberChecks writes the checks for one value of shape sname held in expr (a pointer for scalars when
+// ptr is true, an element value inside lists otherwise).
+func (g *gen) memberChecks(b *strings.Builder, expr, path, memberKey, sname string, s *shape, patterns map[string]string, ptr bool) {
+	deref := expr
+	if ptr {
+		deref = "*" + expr
+	}
+	open := func() {
+		if ptr {
+			fmt.Fprintf(b, "\tif %s != nil {\n", expr)
+		} else {
+			b.WriteString("\t{\n")
+		}
+	}
+	switch s.Type {
+	case "structure":
+		if ptr {
+			fmt.Fprintf(b, "\t%s.validate(p, %s)\n", expr, path)
+		} else {
+			fmt.Fprintf(b, "\t(&%s).validate(p, %s)\n", expr, path)
+		}
+	case "string":
+		if len(s.Enum) == 0 && s.Pattern == "" && s.Min == nil && s.Max == nil {
+			return
+		}
+		open()
+		if len(s.Enum) > 0 {
+			allowed := append(append([]string{}, s.Enum...), extraEnumValues[memberKey]...)
+			fmt.Fprintf(b, "\t\tp.enum(%s, %s, %#v)\n", path, deref, allowed)
+		}
+		if s.Pattern != "" {
+			fmt.Fprintf(b, "\t\tp.pattern(%s, %s, %s)\n", path, deref, patterns[sname])
+		}
+		if s.Min != nil || s.Max != nil {
+			fmt.Fprintf(b, "\t\tp.length(%s, %s, %s, %s)\n", path, deref, bound(s.Min, "-1"), bound(s.Max, "-1"))
+		}
+		b.WriteString("\t}\n")
+	case "integer", "long", "double", "float":
+		if s.Min == nil && s.Max == nil {
+			return
+		}
+		open()
+		conv := "float64(" + deref + ")"
+		fmt.Fprintf(b, "\t\tp.rangeCheck(%s, %s, %s, %s)\n", path, conv, bound(s.Min, "nil"), bound(s.Max, "nil"))
+		b.WriteString("\t}\n")
+	case "list":
+		if s.Min != nil || s.Max != nil {
+			fmt.Fprintf(b, "\tif %s != nil {\n\t\tp.count(%s, len(%s), %s, %s)\n\t}\n", expr, path, expr, bound(s.Min, "-1"), bound(s.Max, "-1"))
+		}
+		elem := g.m.Shapes[s.Member.Shape]
+		var inner strings.Builder
+		g.memberChecks(&inner, "elem", "p.index("+path+", i)", memberKey+"[]", s.Member.Shape, elem, patterns, false)
+		if inner.Len() > 0 {
+			fmt.Fprintf(b, "\tfor i, elem := range %s {\n%s\t}\n", expr, inner.String())
+		}
+	}
+}
+
+func bound(v *float64, none string) string {
+	if v == nil {
+		return none
+	}
+	if strings.HasPrefix(none, "-") { // an int bound
+		return fmt.Sprintf("%d", int64(*v))
+	}
+	return fmt.Sprintf("ptrFloat(%v)", *v)
+}
+
+func (g *gen) api() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("import (\n\t\"context\"\n\n\t\"github.com/sailcdn/sailcdn/internal/awsjson\"\n)\n\n")
+	fmt.Fprintf(&b, "// TargetPrefix is the X-Amz-Target prefix of every Lightsail operation.\nconst TargetPrefix = %q\n\n", g.m.Metadata["targetPrefix"])
+	b.WriteString("// API is the set of Lightsail operations sailcdn serves, one method per operation, named as AWS names them.\ntype API interface {\n")
+	for _, op := range operations {
+		o := g.m.Operations[op]
+		fmt.Fprintf(&b, "\t%s(ctx context.Context, in *%s) (*%s, error)\n", op, o.Input.Shape, o.Output.Shape)
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// Handlers binds every served operation to api: decode the body, validate it against the model, call.\nfunc Handlers(api API) map[string]awsjson.Handler {\n\treturn map[string]awsjson.Handler{\n")
+	for _, op := range operations {
+		o := g.m.Operations[op]
+		fmt.Fprintf(&b, "\t\t%q: func(ctx context.Context, decode func(any) error) (any, error) {\n\t\t\tin := new(%s)\n\t\t\tif err := decode(in); err != nil {\n\t\t\t\treturn nil, err\n\t\t\t}\n\t\t\tif err := in.Validate(); err != nil {\n\t\t\t\treturn nil, err\n\t\t\t}\n\t\t\treturn api.%s(ctx, in)\n\t\t},\n", op, o.Input.Shape, op)
+	}
+	b.WriteString("\t}\n}\n\n")
+	all := sortedKeys(g.m.Operations)
+	fmt.Fprintf(&b, "// AllOperations lists every operation of the Lightsail model, served or not: an unserved one answers\n// 501 naming itself rather than UnknownOperationException.\nvar AllOperations = %#v\n", all)
+	return b.String(), nil
+}
