@@ -1,0 +1,136 @@
+// Package app assembles sailcdn from its parts: the Lightsail API (awsjson over sigv4 over control), the
+// admin endpoints, and (with the edge) the data plane. cmd/sailcdn and the test harness both build
+// through here, so tests exercise exactly the wiring that ships.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/admin"
+	"github.com/sailcdn/sailcdn/internal/auth"
+	"github.com/sailcdn/sailcdn/internal/awsjson"
+	"github.com/sailcdn/sailcdn/internal/billing"
+	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/control"
+	"github.com/sailcdn/sailcdn/internal/lightsail"
+	"github.com/sailcdn/sailcdn/internal/sigv4"
+	"github.com/sailcdn/sailcdn/internal/store"
+)
+
+// Config is everything App needs; cmd/sailcdn fills it from flags.
+type Config struct {
+	Store   *store.DB
+	Clock   *clock.Offset // the server clock; the admin endpoint moves it
+	Keyring *auth.Keyring
+	// Dev opens the admin endpoints without authentication (developer mode, loopback only).
+	Dev     bool
+	Catalog billing.Catalog
+
+	EdgeDomain       string
+	MaxDistributions int
+	PageSize         int
+	DeployDelay      time.Duration
+
+	// WallClock is what SigV4's ±15 minute skew window is checked against: clients sign with real time,
+	// whatever the server clock has been moved to. nil = time.Now.
+	WallClock func() time.Time
+	Logger    *slog.Logger
+}
+
+// App is an assembled sailcdn.
+type App struct {
+	Control *control.Service
+	// API serves the Lightsail API at "/" and the admin endpoints at "/_sailcdn/".
+	API http.Handler
+
+	mux      *http.ServeMux
+	verifier *sigv4.Verifier
+	cfg      Config
+}
+
+// New assembles an App.
+func New(cfg Config) (*App, error) {
+	if cfg.Store == nil || cfg.Clock == nil || cfg.Keyring == nil {
+		return nil, errors.New("app: Store, Clock and Keyring are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctl := control.New(control.Config{
+		Store:            cfg.Store,
+		Clock:            cfg.Clock,
+		Catalog:          cfg.Catalog,
+		EdgeDomain:       cfg.EdgeDomain,
+		MaxDistributions: cfg.MaxDistributions,
+		DeployDelay:      cfg.DeployDelay,
+		PageSize:         cfg.PageSize,
+		Logger:           cfg.Logger,
+	})
+	a := &App{Control: ctl, cfg: cfg, mux: http.NewServeMux()}
+	a.verifier = &sigv4.Verifier{
+		Service: "lightsail",
+		Lookup: func(id string) (string, string, bool) {
+			k, ok := cfg.Keyring.Lookup(id)
+			return k.Secret, k.AccountID, ok
+		},
+		Now: cfg.WallClock,
+	}
+	api := &awsjson.Server{
+		TargetPrefix: lightsail.TargetPrefix,
+		Handlers:     lightsail.Handlers(ctl),
+		Known:        lightsail.AllOperations,
+		Authenticate: a.authenticate,
+		Internal: func(err error) awsjson.APIError {
+			return lightsail.Errorf(lightsail.ServiceFailure, "InternalError", "An internal error occurred. Try again later.")
+		},
+		Logger: cfg.Logger,
+	}
+	a.mux.Handle("/", api)
+	a.mux.Handle("/_sailcdn/", &admin.Handler{
+		Store:     cfg.Store,
+		Clock:     cfg.Clock,
+		Authorize: a.authorizeAdmin,
+		Logger:    cfg.Logger,
+	})
+	a.API = a.mux
+	return a, nil
+}
+
+// Handle adds a route to the API port (the console, /metrics).
+func (a *App) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+
+func (a *App) authenticate(r *http.Request, body []byte) (context.Context, error) {
+	cred, err := a.verifier.Verify(r, body)
+	if err != nil {
+		return nil, err
+	}
+	return control.WithCaller(r.Context(), control.Caller{
+		AccountID:   cred.AccountID,
+		Region:      cred.Region,
+		AccessKeyID: cred.AccessKeyID,
+	}), nil
+}
+
+// errAdminOnly is returned for a valid signature by a key without sailcdn_admin.
+var errAdminOnly = errors.New("this access key may not use the admin endpoints (set sailcdn_admin = true on its profile)")
+
+// authorizeAdmin: in --dev the admin endpoints are open (the server only listens on loopback then).
+// Otherwise a request must be SigV4-signed (service "lightsail", any region) by a key whose profile has
+// sailcdn_admin = true; curl can sign with --aws-sigv4 "aws:amz:us-east-1:lightsail".
+func (a *App) authorizeAdmin(r *http.Request, body []byte) error {
+	if a.cfg.Dev {
+		return nil
+	}
+	cred, err := a.verifier.Verify(r, body)
+	if err != nil {
+		return err
+	}
+	if k, ok := a.cfg.Keyring.Lookup(cred.AccessKeyID); !ok || !k.Admin {
+		return errAdminOnly
+	}
+	return nil
+}
