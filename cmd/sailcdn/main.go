@@ -40,6 +40,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "usage":
+		err = usageCmd(os.Args[2:], os.Stdout)
 	case "help", "-h", "--help":
 		usage(os.Stdout)
 		return
@@ -59,6 +61,7 @@ func usage(w io.Writer) {
 
 commands:
   serve    run the Lightsail API and the edge (sailcdn serve -h for flags)
+  usage    print each distribution's billing cycle: transfer used against quota, overage, cost so far
 `)
 }
 

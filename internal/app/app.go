@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/lightsail"
 	"github.com/sailcdn/sailcdn/internal/sigv4"
 	"github.com/sailcdn/sailcdn/internal/store"
+	"github.com/sailcdn/sailcdn/internal/usage"
 )
 
 // Config is everything App needs; cmd/sailcdn fills it from flags.
@@ -95,9 +97,35 @@ func New(cfg Config) (*App, error) {
 		Clock:     cfg.Clock,
 		Authorize: a.authorizeAdmin,
 		Logger:    cfg.Logger,
+		Extra:     map[string]http.Handler{"/_sailcdn/usage": http.HandlerFunc(a.usage)},
 	})
 	a.API = a.mux
 	return a, nil
+}
+
+// UsageReport is the body of GET /_sailcdn/usage and what `sailcdn usage` prints.
+type UsageReport struct {
+	Now           time.Time   `json:"now"`
+	Distributions []usage.Row `json:"distributions"`
+}
+
+// usage serves GET /_sailcdn/usage[?account=ID]: every live distribution's current cycle against its quota.
+func (a *App) usage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.Method != http.MethodGet {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = w.Write([]byte(`{"__type":"MethodNotAllowed","message":"use GET"}`))
+		return
+	}
+	now := a.cfg.Clock.Now()
+	rows, err := usage.Report(r.Context(), a.cfg.Store, a.Control.Catalog(), r.URL.Query().Get("account"), now)
+	if err != nil {
+		a.cfg.Logger.Error("usage report", "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"__type":"ServiceException","message":"could not compute usage"}`))
+		return
+	}
+	_ = json.NewEncoder(w).Encode(UsageReport{Now: now, Distributions: rows})
 }
 
 // Handle adds a route to the API port (the console, /metrics).

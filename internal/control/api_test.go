@@ -19,6 +19,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/store"
 )
 
 var ctx = context.Background()
@@ -45,6 +46,7 @@ func TestAPI(t *testing.T) {
 		{"SetIpAddressType", testSetIpAddressType},
 		{"BundlesRegionsOperations", testBundlesRegionsOperations},
 		{"UnservedOperationsAnswer501", testUnservedOperationsAnswer501},
+		{"CostEstimateFromMeteredUsage", testCostEstimateFromMeteredUsage},
 	}
 	for _, b := range sailtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -633,4 +635,78 @@ func testUnservedOperationsAnswer501(t *testing.T, b sailtest.Backend) {
 	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotImplemented {
 		t.Fatalf("status: %v", err)
 	}
+}
+
+func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
+	e, c := newEnv(t, b)
+	// Created 2026-04-10T12:00Z (the harness clock) on small_1_0: $2.50/month, 50 GB.
+	mustCreate(t, c, "billed")
+	d, err := e.Store.GetDistribution(ctx, sailtest.Alice.AccountID, "billed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(d, h int) int64 { return time.Date(2026, 4, d, h, 0, 0, 0, time.UTC).Unix() }
+	const gb = int64(1_000_000_000)
+	rows := []store.UsageDelta{
+		{DistributionID: d.ID, Minute: day(11, 3), Requests: 1000, BytesDownloaded: 30 * gb},
+		{DistributionID: d.ID, Minute: day(11, 4), Requests: 1000, BytesDownloaded: 10 * gb},
+		{DistributionID: d.ID, Minute: day(12, 8), Requests: 1000, BytesDownloaded: 15*gb + 123},
+	}
+	if err := e.Store.AddUsage(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(time.Date(2026, 4, 13, 0, 0, 0, 0, time.UTC))
+	out, err := c.GetCostEstimate(ctx, &ls.GetCostEstimateInput{ResourceName: aws.String("billed"),
+		StartTime: aws.Time(time.Unix(day(10, 0), 0)), EndTime: aws.Time(time.Unix(day(13, 0), 0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.ResourcesBudgetEstimate) != 1 {
+		t.Fatalf("%d estimates", len(out.ResourcesBudgetEstimate))
+	}
+	est := out.ResourcesBudgetEstimate[0]
+	if aws.ToString(est.ResourceName) != "billed" || est.ResourceType != types.ResourceTypeDistribution || len(est.CostEstimates) != 2 {
+		t.Fatalf("estimate = %+v", est)
+	}
+	var hours, overageGB, planCost, overageCost float64
+	for _, ce := range est.CostEstimates {
+		if len(ce.ResultsByTime) != 3 {
+			t.Fatalf("%s: %d daily rows, want 3", aws.ToString(ce.UsageType), len(ce.ResultsByTime))
+		}
+		for _, r := range ce.ResultsByTime {
+			if r.Currency != types.CurrencyUsd || r.TimePeriod == nil || r.TimePeriod.End.Sub(*r.TimePeriod.Start) != 24*time.Hour {
+				t.Errorf("row %+v", r)
+			}
+			switch r.PricingUnit {
+			case types.PricingUnitHrs:
+				hours += aws.ToFloat64(r.Unit)
+				planCost += aws.ToFloat64(r.UsageCost)
+			case types.PricingUnitGb:
+				overageGB += aws.ToFloat64(r.Unit)
+				overageCost += aws.ToFloat64(r.UsageCost)
+			}
+		}
+	}
+	// 12 hours on the 10th, then two whole days; $2.50 accrues at price/744 per hour.
+	if hours != 60 {
+		t.Errorf("plan hours %v, want 60", hours)
+	}
+	if want := 2.5 * 60 / 744; planCost < want-0.00001 || planCost > want+0.00001 {
+		t.Errorf("plan cost %v, want %v", planCost, want)
+	}
+	// 55 GB + 123 bytes out against a 50 GB quota: exactly 5 GB + 123 bytes over, at $0.09/GB.
+	if got := int64(overageGB*1e9 + 0.5); got != 5*gb+123 {
+		t.Errorf("overage bytes %d, want %d", got, 5*gb+123)
+	}
+	if overageCost < 0.45-0.000001 || overageCost > 0.45+0.000001 {
+		t.Errorf("overage cost %v, want 0.45", overageCost)
+	}
+
+	_, err = c.GetCostEstimate(ctx, &ls.GetCostEstimateInput{ResourceName: aws.String("billed"), StartTime: aws.Time(time.Unix(day(13, 0), 0)), EndTime: aws.Time(time.Unix(day(10, 0), 0))})
+	wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidTimeRange")
+	if _, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("billed")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetCostEstimate(ctx, &ls.GetCostEstimateInput{ResourceName: aws.String("billed"), StartTime: aws.Time(time.Unix(day(10, 0), 0)), EndTime: aws.Time(time.Unix(day(13, 0), 0))})
+	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
 }

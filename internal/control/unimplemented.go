@@ -20,11 +20,6 @@ func (s *Service) GetDistributionMetricData(ctx context.Context, _ *lightsail.Ge
 	return nil, notYet(ctx, "GetDistributionMetricData")
 }
 
-// GetCostEstimate: see notYet.
-func (s *Service) GetCostEstimate(ctx context.Context, _ *lightsail.GetCostEstimateRequest) (*lightsail.GetCostEstimateResult, error) {
-	return nil, notYet(ctx, "GetCostEstimate")
-}
-
 // CreateCertificate: see notYet.
 func (s *Service) CreateCertificate(ctx context.Context, _ *lightsail.CreateCertificateRequest) (*lightsail.CreateCertificateResult, error) {
 	return nil, notYet(ctx, "CreateCertificate")

@@ -1,0 +1,104 @@
+// Package usage turns metered traffic into "usage against quota": for each distribution, the current
+// billing cycle's bundle, quota, bytes used, percentage, overage and cost so far (the figures of
+// `sailcdn usage`, /_sailcdn/usage and the console), and a watcher that logs and exports the moment a
+// distribution crosses 80 % and 100 % of its quota. The arithmetic is billing's; this package only
+// reads the store and calls it.
+package usage
+
+import (
+	"context"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/billing"
+	"github.com/sailcdn/sailcdn/internal/store"
+)
+
+// Inputs gathers what the billing math needs for one distribution: its bundle periods (the bundle
+// history, the last one closed by the deletion) and its metered bytes out per minute in [from, to).
+func Inputs(ctx context.Context, db *store.DB, d *store.Distribution, from, to time.Time) ([]billing.BundlePeriod, []billing.UsageSample, error) {
+	changes, err := db.ListBundleChanges(ctx, d.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	periods := make([]billing.BundlePeriod, 0, len(changes))
+	for i, c := range changes {
+		p := billing.BundlePeriod{BundleID: c.BundleID, From: c.EffectiveFrom}
+		if i+1 < len(changes) {
+			p.To = changes[i+1].EffectiveFrom
+		} else if d.DeletedAt != nil {
+			p.To = *d.DeletedAt
+		}
+		periods = append(periods, p)
+	}
+	rows, err := db.QueryUsage(ctx, d.ID, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, nil, err
+	}
+	samples := make([]billing.UsageSample, 0, len(rows))
+	for _, r := range rows {
+		if r.BytesDownloaded > 0 {
+			samples = append(samples, billing.UsageSample{At: time.Unix(r.Minute, 0).UTC(), BytesOut: r.BytesDownloaded})
+		}
+	}
+	return periods, samples, nil
+}
+
+// Row is one distribution's current cycle.
+type Row struct {
+	AccountID        string         `json:"accountId"`
+	Distribution     string         `json:"distributionName"`
+	Cycle            string         `json:"cycle"`
+	BundleID         string         `json:"bundleId"`
+	UsedBytes        int64          `json:"transferUsedBytes"`
+	QuotaBytes       int64          `json:"quotaBytes"`
+	UsedBasisPoints  int64          `json:"usedBasisPoints"` // 10000 = 100 %
+	OverageBytes     int64          `json:"overageBytes"`
+	OverageCost      billing.Micros `json:"overageCostMicros"`
+	PlanCost         billing.Micros `json:"planCostMicros"`
+	CostSoFar        billing.Micros `json:"costSoFarMicros"`
+	ProjectedMonthly billing.Micros `json:"projectedCostMicros"`
+}
+
+// Report computes the current cycle of every live distribution of accountID ("" = every account),
+// ordered by account and name.
+func Report(ctx context.Context, db *store.DB, cat billing.Catalog, accountID string, now time.Time) ([]Row, error) {
+	all, err := db.ListAllDistributions(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	rows := []Row{}
+	for i := range all {
+		d := &all[i]
+		if d.DeletedAt != nil {
+			continue
+		}
+		row, err := cycleRow(ctx, db, cat, d, now)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func cycleRow(ctx context.Context, db *store.DB, cat billing.Catalog, d *store.Distribution, now time.Time) (Row, error) {
+	start := billing.CycleStart(now)
+	periods, samples, err := Inputs(ctx, db, d, start, now.Add(time.Minute))
+	if err != nil {
+		return Row{}, err
+	}
+	reports, err := billing.CycleUsage(cat, periods, samples, now)
+	if err != nil {
+		return Row{}, err
+	}
+	row := Row{AccountID: d.AccountID, Distribution: d.Name, Cycle: billing.CycleOf(now), BundleID: d.BundleID}
+	if len(reports) == 0 {
+		return row, nil
+	}
+	cur := reports[len(reports)-1]
+	row.Cycle, row.BundleID = cur.Cycle, cur.BundleID
+	row.UsedBytes, row.QuotaBytes, row.UsedBasisPoints = cur.TransferBytes, cur.QuotaBytes, cur.UsedBasisPoints
+	row.OverageBytes, row.OverageCost, row.PlanCost = cur.OverageBytes, cur.OverageCost, cur.PlanCost
+	row.CostSoFar, row.ProjectedMonthly = cur.Cost(), cur.ProjectedCost
+	return row, nil
+}
