@@ -16,6 +16,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/awsjson"
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/console"
 	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/lightsail"
 	"github.com/sailcdn/sailcdn/internal/sigv4"
@@ -83,6 +84,7 @@ func New(cfg Config) (*App, error) {
 	}
 	api := &awsjson.Server{
 		TargetPrefix: lightsail.TargetPrefix,
+		ServiceName:  "Lightsail",
 		Handlers:     lightsail.Handlers(ctl),
 		Known:        lightsail.AllOperations,
 		Authenticate: a.authenticate,
@@ -99,6 +101,7 @@ func New(cfg Config) (*App, error) {
 		Logger:    cfg.Logger,
 		Extra:     map[string]http.Handler{"/_sailcdn/usage": http.HandlerFunc(a.usage)},
 	})
+	a.mux.Handle(console.Prefix, console.Handler()) // the web console: static files; its data comes from signed API calls
 	a.API = a.mux
 	return a, nil
 }
