@@ -1,0 +1,97 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+)
+
+// UsageDelta is traffic of one distribution in one minute, as counted by the edge's meter. AddUsage
+// adds deltas to the stored totals; QueryUsage returns totals.
+type UsageDelta struct {
+	DistributionID  string
+	Minute          int64 // unix seconds, a multiple of 60: the minute's first second
+	Requests        int64
+	BytesDownloaded int64
+	BytesUploaded   int64
+	Status4xx       int64
+	Status5xx       int64
+}
+
+func scanUsage(s scanner) (UsageDelta, error) {
+	var u UsageDelta
+	err := s.Scan(&u.DistributionID, &u.Minute, &u.Requests, &u.BytesDownloaded, &u.BytesUploaded, &u.Status4xx, &u.Status5xx)
+	return u, err
+}
+
+// QueryUsage returns the distribution's per-minute totals with from <= Minute < to, ordered by minute.
+func (r queries) QueryUsage(ctx context.Context, distributionID string, from, to int64) ([]UsageDelta, error) {
+	rows, err := r.query(ctx, "SELECT distribution_id, minute, requests, bytes_downloaded, bytes_uploaded, status_4xx, status_5xx"+
+		" FROM usage_minutes WHERE distribution_id = ? AND minute >= ? AND minute < ? ORDER BY minute",
+		distributionID, from, to)
+	return all(rows, err, scanUsage, "query usage")
+}
+
+// AddUsage adds the deltas to the per-minute totals in one transaction: all of them or none. The
+// upsert's "existing + excluded" arithmetic runs in the database, so concurrent AddUsage calls (several
+// edge processes) sum exactly. ErrNotFound if a delta names a distribution that does not exist.
+func (db *DB) AddUsage(ctx context.Context, deltas []UsageDelta) error {
+	merged, err := mergeUsage(deltas)
+	if err != nil || len(merged) == 0 {
+		return err
+	}
+	return db.Tx(ctx, func(tx *Tx) error {
+		for _, u := range merged {
+			// INSERT ... ON CONFLICT DO UPDATE: SQLite >= 3.24 (https://sqlite.org/lang_upsert.html) and
+			// PostgreSQL >= 9.5 share this syntax, including the "excluded" pseudo-table.
+			_, err := tx.exec(ctx, "INSERT INTO usage_minutes (distribution_id, minute, requests, bytes_downloaded,"+
+				" bytes_uploaded, status_4xx, status_5xx) VALUES (?, ?, ?, ?, ?, ?, ?)"+
+				" ON CONFLICT (distribution_id, minute) DO UPDATE SET"+
+				" requests = usage_minutes.requests + excluded.requests,"+
+				" bytes_downloaded = usage_minutes.bytes_downloaded + excluded.bytes_downloaded,"+
+				" bytes_uploaded = usage_minutes.bytes_uploaded + excluded.bytes_uploaded,"+
+				" status_4xx = usage_minutes.status_4xx + excluded.status_4xx,"+
+				" status_5xx = usage_minutes.status_5xx + excluded.status_5xx",
+				u.DistributionID, u.Minute, u.Requests, u.BytesDownloaded, u.BytesUploaded, u.Status4xx, u.Status5xx)
+			if err != nil {
+				return mapWriteError(err, fmt.Sprintf("add usage for %q at %d", u.DistributionID, u.Minute))
+			}
+		}
+		return nil
+	})
+}
+
+// mergeUsage validates the deltas, sums those for the same (distribution, minute) and sorts them.
+// The sort matters on PostgreSQL: two AddUsage transactions that lock the same rows in the same order
+// queue behind each other instead of deadlocking.
+func mergeUsage(deltas []UsageDelta) ([]UsageDelta, error) {
+	type key struct {
+		id     string
+		minute int64
+	}
+	byKey := make(map[key]int, len(deltas))
+	var merged []UsageDelta
+	for _, u := range deltas {
+		if u.DistributionID == "" || u.Minute%60 != 0 {
+			return nil, fmt.Errorf("store: add usage: need a distribution id and a minute that is a multiple of 60, got %q at %d", u.DistributionID, u.Minute)
+		}
+		k := key{u.DistributionID, u.Minute}
+		i, ok := byKey[k]
+		if !ok {
+			byKey[k] = len(merged)
+			merged = append(merged, u)
+			continue
+		}
+		m := &merged[i]
+		m.Requests += u.Requests
+		m.BytesDownloaded += u.BytesDownloaded
+		m.BytesUploaded += u.BytesUploaded
+		m.Status4xx += u.Status4xx
+		m.Status5xx += u.Status5xx
+	}
+	slices.SortFunc(merged, func(a, b UsageDelta) int {
+		return cmp.Or(cmp.Compare(a.DistributionID, b.DistributionID), cmp.Compare(a.Minute, b.Minute))
+	})
+	return merged, nil
+}

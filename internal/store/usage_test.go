@@ -1,0 +1,138 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+func TestAddUsage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := testContext(t)
+		d := insertDistribution(t, db, newDistribution("111111111111", "web"))
+		other := insertDistribution(t, db, newDistribution("111111111111", "other"))
+		const m = 1_776_000_000 // a multiple of 60
+		batches := [][]UsageDelta{
+			{
+				{DistributionID: d.ID, Minute: m, Requests: 2, BytesDownloaded: 1000, BytesUploaded: 10, Status4xx: 1},
+				{DistributionID: d.ID, Minute: m + 60, Requests: 1, BytesDownloaded: 5},
+				// The same minute twice in one batch is merged before the upsert.
+				{DistributionID: d.ID, Minute: m, Requests: 1, BytesDownloaded: 1, Status5xx: 1},
+				{DistributionID: other.ID, Minute: m, Requests: 7},
+			},
+			{
+				{DistributionID: d.ID, Minute: m, Requests: 10, BytesDownloaded: 1 << 40},
+				{DistributionID: d.ID, Minute: m + 120, Requests: 3},
+			},
+		}
+		for _, b := range batches {
+			if err := db.AddUsage(ctx, b); err != nil {
+				t.Fatalf("AddUsage: %v", err)
+			}
+		}
+		cases := []struct {
+			name     string
+			from, to int64
+			want     []UsageDelta
+		}{
+			{"everything", 0, m + 180, []UsageDelta{
+				{DistributionID: d.ID, Minute: m, Requests: 13, BytesDownloaded: 1001 + 1<<40, BytesUploaded: 10, Status4xx: 1, Status5xx: 1},
+				{DistributionID: d.ID, Minute: m + 60, Requests: 1, BytesDownloaded: 5},
+				{DistributionID: d.ID, Minute: m + 120, Requests: 3},
+			}},
+			{"to is exclusive", m, m + 120, []UsageDelta{
+				{DistributionID: d.ID, Minute: m, Requests: 13, BytesDownloaded: 1001 + 1<<40, BytesUploaded: 10, Status4xx: 1, Status5xx: 1},
+				{DistributionID: d.ID, Minute: m + 60, Requests: 1, BytesDownloaded: 5},
+			}},
+			{"from is inclusive", m + 120, m + 121, []UsageDelta{{DistributionID: d.ID, Minute: m + 120, Requests: 3}}},
+			{"empty range", m + 180, m + 600, nil},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := db.QueryUsage(ctx, d.ID, tc.from, tc.to)
+				if err != nil || !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("QueryUsage(%d, %d):\n got %+v, %v\nwant %+v", tc.from, tc.to, got, err, tc.want)
+				}
+			})
+		}
+
+		t.Run("rejected batches change nothing", func(t *testing.T) {
+			bad := []struct {
+				name  string
+				batch []UsageDelta
+				want  error
+			}{
+				{"unknown distribution", []UsageDelta{{DistributionID: d.ID, Minute: m, Requests: 100}, {DistributionID: "no-such-id", Minute: m, Requests: 1}}, ErrNotFound},
+				{"minute not on a minute boundary", []UsageDelta{{DistributionID: d.ID, Minute: m, Requests: 100}, {DistributionID: d.ID, Minute: m + 1}}, nil},
+				{"no distribution id", []UsageDelta{{Minute: m}}, nil},
+			}
+			for _, tc := range bad {
+				err := db.AddUsage(ctx, tc.batch)
+				if err == nil || tc.want != nil && !errors.Is(err, tc.want) {
+					t.Errorf("%s: err %v, want an error (%v)", tc.name, err, tc.want)
+				}
+			}
+			got, err := db.QueryUsage(ctx, d.ID, m, m+60)
+			if err != nil || len(got) != 1 || got[0].Requests != 13 {
+				t.Fatalf("after rejected batches: %+v, %v; want Requests still 13", got, err)
+			}
+		})
+
+		if err := db.AddUsage(ctx, nil); err != nil {
+			t.Errorf("AddUsage(nil): %v", err)
+		}
+	})
+}
+
+// TestAddUsageConcurrent: meters in several goroutines (or processes) flushing into the same rows
+// must sum exactly; a read-modify-write in Go would lose updates here.
+func TestAddUsageConcurrent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := testContext(t)
+		a := insertDistribution(t, db, newDistribution("111111111111", "a"))
+		b := insertDistribution(t, db, newDistribution("111111111111", "b"))
+		const (
+			workers = 8
+			flushes = 15
+			m       = 1_776_000_000
+		)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range flushes {
+					// Workers list the rows in different orders; AddUsage sorts them, so PostgreSQL
+					// locks rows in one order and cannot deadlock.
+					batch := []UsageDelta{
+						{DistributionID: b.ID, Minute: m + 60, Requests: 1, BytesDownloaded: int64(w)},
+						{DistributionID: a.ID, Minute: m, Requests: 1, BytesUploaded: int64(i)},
+						{DistributionID: a.ID, Minute: m + 60, Requests: 2, Status5xx: 1},
+					}
+					if w%2 == 1 {
+						batch[0], batch[2] = batch[2], batch[0]
+					}
+					if err := db.AddUsage(ctx, batch); err != nil {
+						t.Errorf("worker %d: %v", w, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		const sumI = flushes * (flushes - 1) / 2
+		const sumW = workers * (workers - 1) / 2
+		want := map[string][]UsageDelta{
+			a.ID: {
+				{DistributionID: a.ID, Minute: m, Requests: workers * flushes, BytesUploaded: workers * sumI},
+				{DistributionID: a.ID, Minute: m + 60, Requests: 2 * workers * flushes, Status5xx: workers * flushes},
+			},
+			b.ID: {{DistributionID: b.ID, Minute: m + 60, Requests: workers * flushes, BytesDownloaded: flushes * sumW}},
+		}
+		for id, w := range want {
+			got, err := db.QueryUsage(ctx, id, m, m+120)
+			if err != nil || !reflect.DeepEqual(got, w) {
+				t.Errorf("QueryUsage(%s):\n got %+v, %v\nwant %+v", id, got, err, w)
+			}
+		}
+	})
+}
