@@ -32,6 +32,7 @@ func TestUsageCommandPrintsServerFigures(t *testing.T) {
 	if err := e.Store.AddUsage(ctx, []store.UsageDelta{{DistributionID: d.ID, Minute: minute, Requests: 3, BytesDownloaded: 40_500_000_000}}); err != nil {
 		t.Fatal(err)
 	}
+	e.Clock.Set(time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC))
 	var out bytes.Buffer
 	addr := strings.TrimPrefix(e.API.URL, "http://")
 	if err := usageCmd([]string{"--api-addr", addr}, &out); err != nil {

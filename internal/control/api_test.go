@@ -47,6 +47,8 @@ func TestAPI(t *testing.T) {
 		{"BundlesRegionsOperations", testBundlesRegionsOperations},
 		{"UnservedOperationsAnswer501", testUnservedOperationsAnswer501},
 		{"CostEstimateFromMeteredUsage", testCostEstimateFromMeteredUsage},
+		{"TerraformCallSequence", testTerraformCallSequence},
+		{"CloudFormationCallSequence", testCloudFormationCallSequence},
 	}
 	for _, b := range sailtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
