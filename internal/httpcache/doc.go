@@ -1,0 +1,69 @@
+// Package httpcache is sailcdn's RFC 9111 shared cache: given a request the edge has already
+// routed, filtered and keyed, it answers from storage, revalidates, or fetches from the origin
+// (collapsing concurrent fetches), and stores what HTTP allows within a byte budget.
+// It owns every HTTP caching rule; routing, forwarding rules, the cache key and the TTL policy
+// belong to the edge (package edge).
+//
+// # What the cache does
+//
+//   - Storing (RFC 9111 §3): GET responses (HEAD is answered from them; OPTIONS when the policy
+//     lists it) with a final status, explicit freshness or a heuristically cacheable status
+//     (RFC 9110 §15.1) or public; not no-store (request or response), private, Vary: *, or a
+//     response to a request with Authorization unless public, s-maxage or must-revalidate
+//     (§3.5). must-understand lets a known status override no-store (§5.2.2.3). A response that
+//     is stale on arrival and has no validator is not stored. Hop-by-hop fields and fields
+//     named by Connection are neither stored nor forwarded, nor are the Proxy-* fields (§3.1);
+//     fields named by qualified no-cache/private are not stored. Date is added when missing.
+//   - Freshness (§4.2): s-maxage, then max-age, then Expires − Date (an invalid Expires is
+//     stale); else Policy.DefaultTTL, else 10% of Date − Last-Modified (capped at 7 days).
+//     Then clamped to [Policy.MinTTL, Policy.MaxTTL]. Age follows §4.2.3 exactly (upstream Age,
+//     response delay, apparent age) and is sent on every response from storage. A valid
+//     CDN-Cache-Control (RFC 9213) replaces Cache-Control for this cache's decisions.
+//   - Reuse: Vary with normalised secondary keys (whitespace, combined lines; Accept-* members
+//     case-folded and sorted; Accept-Language selection by qvalue against Content-Language),
+//     up to 32 variants per URI; request max-age, min-fresh, max-stale, no-cache,
+//     only-if-cached (504); no-cache responses always revalidated; must-revalidate,
+//     proxy-revalidate and s-maxage never served stale.
+//   - Validation: the viewer's If-None-Match (weak comparison, lists, *) and If-Modified-Since
+//     (against Last-Modified, else Date) are answered with 304 from storage; a stale response is
+//     revalidated with its stored ETag/Last-Modified, and a 304 updates the stored header fields
+//     (§3.2, all but Content-Length) and restarts its age: X-Cache RefreshHit.
+//   - Stale: stale-while-revalidate serves stale and runs one background revalidation on a
+//     detached context; stale-if-error (response or request) serves stale on a 5xx or an
+//     unreachable origin; an unreachable origin also counts as "disconnected" (§4.2.4) so a stale
+//     response is served unless a directive forbids it.
+//   - Invalidation (§4.4): a 2xx/3xx to an unsafe method (anything but GET, HEAD, OPTIONS,
+//     TRACE) removes every stored response for the target URI — whatever edge keys and variants
+//     — and for same-origin Location and Content-Location. A POST response whose
+//     Content-Location is its own URI and that has explicit freshness is stored as the GET
+//     response (RFC 9110 §9.3.3).
+//   - Ranges: a single byte range (with If-Range) is served as 206 from a stored 200; several
+//     ranges get the whole 200; unsatisfiable gets 416. On a miss, Range is forwarded and the
+//     partial response passed through unstored.
+//   - Interim 1xx responses (103 Early Hints) are relayed to the viewer and never stored.
+//
+// # Sharing and bounds
+//
+// Concurrent requests that need the origin for the same URI, method and key share one origin
+// exchange: the first fetches on context.WithoutCancel of its viewer's context, so a viewer that
+// hangs up does not cancel the fill; the others wait and then read the stored response, or fetch
+// for themselves when the response could not be stored. Storage is one otter (W-TinyLFU) cache
+// weighted in bytes (headers + body + overhead) with MaximumWeight = Config.MaxBytes; entries are
+// grouped per URI, so invalidation is one delete. Bodies up to Config.MaxBufferedBody are read
+// into memory (streamed to the first viewer as they arrive); a longer body is streamed to the
+// viewer with a flush per 32 KiB chunk and not stored — it is never buffered whole. Purge moves
+// the namespace's generation (part of every storage key), so nothing older is visible from that
+// instant, then deletes the old entries.
+//
+// # Not implemented (by choice)
+//
+//   - Storing 206 responses and combining partial content (§3.3, §3.4): ranges are served only
+//     from complete stored responses.
+//   - Updating stored responses from HEAD responses (§4.3.5): a HEAD on a stale entry is simply
+//     forwarded.
+//   - Validating several stored variants at once (§4.3.1, an If-None-Match listing the ETags of
+//     other variants): a request that matches no variant is a plain miss.
+//   - Warning (obsoleted by RFC 9111) and Pragma (§5.4: no defined response meaning) are ignored.
+//   - If-Match / If-Unmodified-Since are not evaluated by the cache: such requests pass through.
+//   - Request no-store only prevents storing; a stored response may still answer it.
+package httpcache
