@@ -82,6 +82,7 @@ type serveConfig struct {
 	maxDistributions, pageSize              int
 	deployDelay                             time.Duration
 	logLevel                                string
+	edge                                    edgeFlags
 }
 
 func parseServe(args []string) (*serveConfig, error) {
@@ -100,6 +101,7 @@ func parseServe(args []string) (*serveConfig, error) {
 	fs.IntVar(&c.pageSize, "page-size", 25, "GetDistributions page size")
 	fs.DurationVar(&c.deployDelay, "deploy-delay", 2*time.Second, "how long a change reports InProgress before Deployed")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	c.edge.register(fs)
 	// Environment first, so that flags given on the command line win.
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -243,6 +245,12 @@ func serve(args []string) error {
 	}
 	apiSrv := &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 2)
+	es, err := startEdge(c.edgeAddr, &c.edge, db, clk, logger, errc)
+	if err != nil {
+		apiLn.Close()
+		return fmt.Errorf("edge: %w", err)
+	}
+	a.Handle("/metrics", es.edge.MetricsHandler())
 	go func() { errc <- apiSrv.Serve(apiLn) }()
 	logger.Info("sailcdn serving", "api", apiLn.Addr().String(), "store", storeCfg.Driver, "dev", c.dev, "keys", keys.Len())
 
@@ -256,5 +264,6 @@ func serve(args []string) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return apiSrv.Shutdown(shutdownCtx)
+	// The edge first: its last requests end and the meter's final flush runs while the store is open.
+	return errors.Join(es.shutdown(shutdownCtx), apiSrv.Shutdown(shutdownCtx))
 }

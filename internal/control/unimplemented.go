@@ -15,11 +15,6 @@ func notYet(ctx context.Context, op string) error {
 	return lightsail.Errorf(lightsail.NotImplemented, "NotImplemented", "sailcdn does not implement the Lightsail operation %s yet.", op)
 }
 
-// GetDistributionMetricData: see notYet.
-func (s *Service) GetDistributionMetricData(ctx context.Context, _ *lightsail.GetDistributionMetricDataRequest) (*lightsail.GetDistributionMetricDataResult, error) {
-	return nil, notYet(ctx, "GetDistributionMetricData")
-}
-
 // CreateCertificate: see notYet.
 func (s *Service) CreateCertificate(ctx context.Context, _ *lightsail.CreateCertificateRequest) (*lightsail.CreateCertificateResult, error) {
 	return nil, notYet(ctx, "CreateCertificate")

@@ -17,6 +17,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/auth"
 	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -34,6 +35,10 @@ type Env struct {
 	Clock *clock.Offset
 	App   *app.App
 	API   *httptest.Server
+	// Edge serves viewers once StartEdge has been called (nil before); EdgeService is the edge
+	// behind it (its meter, Reload, MetricsHandler).
+	Edge        *httptest.Server
+	EdgeService *edge.Edge
 }
 
 // Config is what Options adjust: the app configuration and the store backend.

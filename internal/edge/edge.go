@@ -1,0 +1,208 @@
+// Package edge is sailcdn's data plane: it routes each viewer request by Host to a distribution,
+// picks the cache behaviour for its path, applies the distribution's forwarding rules to build the
+// origin request and the cache key, and serves it through the shared RFC 9111 cache
+// (internal/httpcache) from the distribution's origin, metering every byte (internal/meter).
+//
+// Configuration comes from the store: a loader polls store.DB.ConfigGeneration every 250 ms and,
+// when it (or the origin registry) changed, rebuilds an immutable snapshot of every live
+// distribution and swaps it in atomically, so a change written by any process sharing the database
+// reaches the edge within a second. A distribution whose CacheResetAt moved has its cache purged.
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/httpcache"
+	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/store"
+)
+
+// DefaultPollInterval is how often the loader checks the store for configuration changes.
+const DefaultPollInterval = 250 * time.Millisecond
+
+// Config configures an Edge. Zero values take the documented defaults.
+type Config struct {
+	// Store holds the distributions and origins; required.
+	Store *store.DB
+	// Clock stamps access-log lines. Default: the wall clock. (Usage minutes follow the meter's
+	// clock, see NewMeter; cache freshness follows the cache's, which should be the wall clock
+	// because it is compared with the origins' Date fields.)
+	Clock clock.Clock
+	// Cache is the shared cache. Default: httpcache.New with its defaults (256 MiB, wall clock).
+	Cache *httpcache.Cache
+	// Meter counts traffic per distribution. nil turns metering off: no listener wrapping, no
+	// per-request accounting, no usage rows.
+	Meter *meter.Meter
+	// Registry receives the edge's Prometheus collectors (cache results, hit ratio, config
+	// reloads) and is what MetricsHandler serves. nil: no edge metrics.
+	Registry *prometheus.Registry
+	// Transport reaches the origins. Default: NewTransport().
+	Transport http.RoundTripper
+	// AccessLog, when set, receives one line per request in the combined log format plus
+	// sailcdn fields (see accessLog).
+	AccessLog io.Writer
+	// Name identifies this edge in Via fields ("1.1 <Name> (sailcdn)"). Default "sailcdn".
+	Name string
+	// PollInterval between configuration checks. Default DefaultPollInterval.
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
+// NewServer, so that metering sees the connections), run Run, and Close it after the HTTP server
+// has shut down.
+type Edge struct {
+	db        *store.DB
+	clock     clock.Clock
+	cache     *httpcache.Cache
+	meter     *meter.Meter
+	registry  *prometheus.Registry
+	metrics   *edgeMetrics
+	transport http.RoundTripper
+	access    *accessLog
+	log       *slog.Logger
+	via       string
+	poll      time.Duration
+	handler   http.Handler
+
+	snap atomic.Pointer[snapshot]
+	ids  requestIDs
+
+	reloadMu sync.Mutex // serialises reloads (Run's loop and explicit Reload calls)
+}
+
+// New builds an Edge and loads the configuration once, so that it routes correctly from its first
+// request.
+func New(cfg Config) (*Edge, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("edge: Config.Store is required")
+	}
+	e := &Edge{
+		db: cfg.Store, clock: cfg.Clock, cache: cfg.Cache, meter: cfg.Meter, registry: cfg.Registry,
+		transport: cfg.Transport, log: cfg.Logger, poll: cfg.PollInterval,
+	}
+	if e.clock == nil {
+		e.clock = clock.Wall{}
+	}
+	if e.cache == nil {
+		e.cache = httpcache.New(httpcache.Config{})
+	}
+	if e.transport == nil {
+		e.transport = NewTransport()
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	if e.poll <= 0 {
+		e.poll = DefaultPollInterval
+	}
+	name := cfg.Name
+	if name == "" {
+		name = "sailcdn"
+	}
+	e.via = "1.1 " + name + " (sailcdn)"
+	if cfg.AccessLog != nil {
+		e.access = &accessLog{w: cfg.AccessLog}
+	}
+	if cfg.Registry != nil {
+		m, err := newEdgeMetrics(cfg.Registry, e.cache)
+		if err != nil {
+			return nil, err
+		}
+		e.metrics = m
+	}
+	e.ids = newRequestIDs()
+	e.handler = h2c.NewHandler(http.HandlerFunc(e.serveHTTP), &http2.Server{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.reload(ctx, true); err != nil {
+		return nil, fmt.Errorf("edge: initial configuration load: %w", err)
+	}
+	return e, nil
+}
+
+// Handler serves viewers over HTTP/1.1 and cleartext HTTP/2 (h2c, both prior knowledge and
+// Upgrade).
+func (e *Edge) Handler() http.Handler { return e.handler }
+
+// Listener wraps ln for metering (ln itself when metering is off).
+func (e *Edge) Listener(ln net.Listener) net.Listener { return e.meter.Listener(ln) }
+
+// Instrument installs the meter's connection hooks on srv, keeping hooks already there. Call it
+// before srv starts (for an httptest.Server: on its Config, before Start).
+func (e *Edge) Instrument(srv *http.Server) { e.meter.Instrument(srv) }
+
+// NewServer returns an http.Server for the edge: Handler, the meter's hooks and timeouts fit for
+// viewers on the Internet. Serve it on Listener(ln).
+func (e *Edge) NewServer() *http.Server {
+	srv := &http.Server{
+		Handler:           e.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
+	}
+	e.Instrument(srv)
+	return srv
+}
+
+// MetricsHandler serves the Prometheus registry given in Config.Registry (404 without one).
+func (e *Edge) MetricsHandler() http.Handler {
+	if e.registry == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{})
+}
+
+// Run polls the configuration and runs the meter's flusher until ctx ends. It returns nil then.
+func (e *Edge) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { e.meter.Run(ctx) })
+	defer wg.Wait()
+	t := time.NewTicker(e.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("edge: configuration reload failed; serving the previous configuration", "err", err)
+				e.metrics.reloadFailed()
+			}
+		}
+	}
+}
+
+// Close flushes the meter a last time. Call it after the edge's HTTP server has shut down.
+func (e *Edge) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.meter.Close(ctx); err != nil {
+		return fmt.Errorf("edge: final usage flush: %w", err)
+	}
+	return nil
+}
+
+// Reload checks the store and, if the configuration changed, swaps in a new snapshot. Run calls it
+// every PollInterval; tests may call it to skip the wait.
+func (e *Edge) Reload(ctx context.Context) error { return e.reload(ctx, false) }
+
+// Generation is the store's configuration generation the edge currently serves.
+func (e *Edge) Generation() int64 { return e.snap.Load().generation }

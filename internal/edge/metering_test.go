@@ -1,0 +1,231 @@
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/store"
+)
+
+// rawConn is a viewer on a raw TCP connection that counts exactly what it writes and reads.
+type rawConn struct {
+	t            testing.TB
+	c            net.Conn
+	br           *bufio.Reader
+	wrote, nread int64
+}
+
+type counting struct {
+	r io.Reader
+	n *int64
+}
+
+func (c counting) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+func (h *harness) rawDial() *rawConn {
+	h.t.Helper()
+	c, err := net.Dial("tcp", h.srv.Listener.Addr().String())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	rc := &rawConn{t: h.t, c: c}
+	rc.br = bufio.NewReader(counting{c, &rc.nread})
+	h.t.Cleanup(func() { c.Close() })
+	return rc
+}
+
+func (rc *rawConn) send(s string) {
+	rc.t.Helper()
+	n, err := io.WriteString(rc.c, s)
+	rc.wrote += int64(n)
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+}
+
+// readResponse reads one whole response; the edge sends nothing else on the connection.
+func (rc *rawConn) readResponse(method string) (*http.Response, []byte) {
+	rc.t.Helper()
+	resp, err := http.ReadResponse(rc.br, &http.Request{Method: method})
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		rc.t.Fatal(err)
+	}
+	return resp, b
+}
+
+func usageTotal(us []meter.Usage, id string) meter.Usage {
+	out := meter.Usage{DistributionID: id}
+	for _, u := range us {
+		if u.DistributionID == id {
+			out.Requests += u.Requests
+			out.BytesDownloaded += u.BytesDownloaded
+			out.BytesUploaded += u.BytesUploaded
+			out.Status4xx += u.Status4xx
+			out.Status5xx += u.Status5xx
+		}
+	}
+	return out
+}
+
+// The meter's counts equal the bytes a raw TCP viewer wrote and read, for misses, hits, range
+// responses, uploads, refusals and error statuses; and they reach the store exactly.
+func TestMeteringIsByteExact(t *testing.T) {
+	h := newHarness(t)
+	object := bytes.Repeat([]byte("sailcdn!"), 40_000) // 320 kB, cacheable
+	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/object":
+			w.Header().Set("Cache-Control", "max-age=300")
+			w.Write(object)
+		case "/upload":
+			n, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprintf(w, "got %d", n)
+		default:
+			http.Error(w, "missing", http.StatusNotFound)
+		}
+	})
+	d := h.distribution("site", "web", nil)
+	h.distribution("other", "web", nil) // traffic of another distribution must not leak in
+
+	type req struct {
+		raw    string
+		method string
+		status int
+		xcache string
+	}
+	body := strings.Repeat("u", 70_000)
+	requests := []req{
+		{"GET /object HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n", "GET", 200, "Miss"},
+		{"GET /object HTTP/1.1\r\nHost: site.cdn.test\r\nUser-Agent: raw\r\n\r\n", "GET", 200, "Hit"},
+		{"GET /object HTTP/1.1\r\nHost: site.cdn.test\r\nRange: bytes=1000-1999\r\n\r\n", "GET", 206, "Hit"},
+		{"HEAD /object HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n", "HEAD", 200, "Hit"},
+		{fmt.Sprintf("POST /upload HTTP/1.1\r\nHost: site.cdn.test\r\nContent-Length: %d\r\n\r\n%s", len(body), body), "POST", 200, "Miss"},
+		{"GET /nope HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n", "GET", 404, "Error"},
+		{"BREW /pot HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n", "BREW", 403, "Error"},
+	}
+	var want meter.Usage
+	want.DistributionID = d.ID
+	for i, rq := range requests {
+		c := h.rawDial()
+		c.send(rq.raw)
+		resp, b := c.readResponse(rq.method)
+		if resp.StatusCode != rq.status || !strings.HasPrefix(resp.Header.Get("X-Cache"), rq.xcache) {
+			t.Fatalf("request %d: %d %q, want %d %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), rq.status, rq.xcache)
+		}
+		if rq.status == 206 && len(b) != 1000 {
+			t.Fatalf("range body %d bytes", len(b))
+		}
+		c.c.Close()
+		want.Requests++
+		want.BytesUploaded += c.wrote
+		want.BytesDownloaded += c.nread
+		if rq.status >= 400 {
+			want.Status4xx++
+		}
+		// Traffic for another distribution on its own connection.
+		o := h.rawDial()
+		o.send("GET /object HTTP/1.1\r\nHost: other.cdn.test\r\n\r\n")
+		o.readResponse("GET")
+		o.c.Close()
+	}
+	eventually(t, 3*time.Second, "meter matches the viewer's bytes", func() bool {
+		return usageTotal(h.meter.Pending(), d.ID) == want
+	})
+
+	if err := h.meter.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.QueryUsage(ctx, d.ID, 0, 1<<62)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored store.UsageDelta
+	for _, r := range rows {
+		stored.Requests += r.Requests
+		stored.BytesDownloaded += r.BytesDownloaded
+		stored.BytesUploaded += r.BytesUploaded
+		stored.Status4xx += r.Status4xx
+		stored.Status5xx += r.Status5xx
+	}
+	if stored.Requests != want.Requests || stored.BytesDownloaded != want.BytesDownloaded || stored.BytesUploaded != want.BytesUploaded || stored.Status4xx != want.Status4xx {
+		t.Fatalf("stored %+v, want %+v", stored, want)
+	}
+}
+
+// A viewer that hangs up mid-body is charged for what reached the socket: at least what it read,
+// less than the whole object, and exactly what the socket carried.
+func TestMeteringAbortedDownload(t *testing.T) {
+	h := newHarness(t)
+	const size = 32 << 20
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	originDone := make(chan struct{})
+	h.origin("big", func(w http.ResponseWriter, r *http.Request) {
+		defer close(originDone)
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	d := h.distribution("big", "big", nil)
+	c := h.rawDial()
+	c.send("GET /movie HTTP/1.1\r\nHost: big.cdn.test\r\n\r\n")
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(io.Discard, resp.Body, 200_000); err != nil {
+		t.Fatal(err)
+	}
+	c.c.(*net.TCPConn).SetLinger(0) // reset: unread bytes are discarded
+	c.c.Close()
+	select {
+	case <-originDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the origin transfer did not stop after the viewer left")
+	}
+	eventually(t, 5*time.Second, "download attributed", func() bool {
+		u := usageTotal(h.meter.Pending(), d.ID)
+		return u.Requests == 1 && u.BytesDownloaded == h.tap.written.Load()
+	})
+	u := usageTotal(h.meter.Pending(), d.ID)
+	if u.BytesDownloaded < c.nread || u.BytesDownloaded >= size || u.BytesUploaded != c.wrote {
+		t.Fatalf("counted %+v; the viewer wrote %d and read %d of a %d-byte body", u, c.wrote, c.nread, size)
+	}
+}
+
+func TestStoreFlusherDropsUnknownDistributions(t *testing.T) {
+	h := newHarness(t)
+	h.origin("web", cacheable)
+	d := h.distribution("site", "web", nil)
+	flush := StoreFlusher(h.db, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	err := flush(ctx, []meter.Usage{
+		{DistributionID: d.ID, Minute: 600, Requests: 2, BytesDownloaded: 10},
+		{DistributionID: "no-such-distribution", Minute: 600, Requests: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.QueryUsage(ctx, d.ID, 0, 1<<62)
+	if err != nil || len(rows) != 1 || rows[0].Requests != 2 || rows[0].BytesDownloaded != 10 {
+		t.Fatalf("rows %+v, err %v", rows, err)
+	}
+}

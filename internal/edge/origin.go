@@ -1,0 +1,157 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/httpcache"
+)
+
+const (
+	// defaultOriginTimeout is Lightsail's default responseTimeout (30 s) for rows stored without one.
+	defaultOriginTimeout = 30 * time.Second
+	// defaultErrorTTL is how long an error response without explicit freshness is cached: CloudFront's
+	// default error caching minimum TTL (10 s), which is also the model's default errorCachingMinTTL.
+	defaultErrorTTL = 10 * time.Second
+	// connectTimeout bounds TCP connection setup to an origin (CloudFront's default connection timeout).
+	connectTimeout = 10 * time.Second
+)
+
+// Errors of an origin exchange. httpcache answers a failed exchange with 504 when the error is a
+// context.DeadlineExceeded (or a net.Error timeout) and with 502 otherwise, so the timeout wraps
+// context.DeadlineExceeded and everything else does not.
+var (
+	errOriginTimeout     = fmt.Errorf("origin timed out: %w", context.DeadlineExceeded)
+	errOriginUnreachable = errors.New("origin unreachable")
+)
+
+// NewTransport returns the http.Transport the edge uses for every origin when Config.Transport is
+// nil: one pool for all distributions, with bounds that keep a busy origin from exhausting file
+// descriptors while keeping enough idle connections for keep-alive to matter. It never asks for
+// compression (httpcache needs bodies as sent) and never uses a proxy from the environment.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		DialContext:            (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:           512,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    connectTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 1 << 20,
+		DisableCompression:     true,
+	}
+}
+
+// fetcher returns the httpcache.Fetcher for d: one exchange with d's origin, bounded by
+// responseTimeout as CloudFront's origin response timeout is — the time to the first byte of the
+// response, and then the time between two reads of its body.
+func (e *Edge) fetcher(d *distribution) httpcache.Fetcher {
+	return func(ctx context.Context, req *http.Request) (*http.Response, error) {
+		if d.origin.base == nil {
+			return nil, fmt.Errorf("%w: %s", errOriginUnreachable, d.origin.missing)
+		}
+		parent := ctx
+		ctx, cancel := context.WithCancel(parent)
+		wd := &watchdog{cancel: cancel, timeout: d.origin.timeout}
+		wd.timer = time.AfterFunc(wd.timeout, wd.fire)
+		resp, err := e.transport.RoundTrip(req.WithContext(ctx))
+		wd.timer.Stop()
+		if err != nil {
+			cancel()
+			if wd.fired.Load() {
+				return nil, fmt.Errorf("%w after %s: %s", errOriginTimeout, wd.timeout, req.URL.Redacted())
+			}
+			if parent.Err() != nil {
+				return nil, err // the caller's context ended: nobody waits for an answer
+			}
+			return nil, fmt.Errorf("%w: %w", errOriginUnreachable, err)
+		}
+		resp.Body = &watchedBody{ReadCloser: resp.Body, wd: wd}
+		d.forward.filterSetCookie(resp.Header)
+		d.applyErrorTTL(resp)
+		return resp, nil
+	}
+}
+
+// watchdog cancels an exchange whose origin stays silent for longer than the timeout.
+type watchdog struct {
+	timer   *time.Timer
+	timeout time.Duration
+	cancel  context.CancelFunc
+	fired   atomic.Bool
+}
+
+func (w *watchdog) fire() {
+	w.fired.Store(true)
+	w.cancel()
+}
+
+// watchedBody runs the watchdog while a read waits for the origin, and only then: the time the
+// cache spends delivering to a slow viewer between reads is not the origin's.
+type watchedBody struct {
+	io.ReadCloser
+	wd *watchdog
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.wd.timer.Reset(b.wd.timeout)
+	n, err := b.ReadCloser.Read(p)
+	b.wd.timer.Stop()
+	if err != nil && err != io.EOF && b.wd.fired.Load() {
+		err = fmt.Errorf("%w while reading the body", errOriginTimeout)
+	}
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	b.wd.timer.Stop()
+	err := b.ReadCloser.Close()
+	b.wd.cancel()
+	return err
+}
+
+// applyErrorTTL gives error responses their cache lifetime. A status listed in
+// customErrorResponses is cached for its errorCachingMinTTL, whatever the origin said; any other
+// error without explicit freshness for CloudFront's default of 10 s — without this, httpcache's
+// defaultTTL (a day, by default) would apply to heuristically cacheable errors such as 404. The
+// behaviour's minimum and maximum TTL still clamp the result (httpcache applies them to every
+// stored response).
+func (d *distribution) applyErrorTTL(resp *http.Response) {
+	if resp.StatusCode < 400 {
+		return
+	}
+	if ttl, ok := d.errorTTL[resp.StatusCode]; ok {
+		resp.Header["Cache-Control"] = []string{"max-age=" + strconv.FormatInt(int64(ttl/time.Second), 10)}
+		delete(resp.Header, "Expires")
+		return
+	}
+	if hasExplicitFreshness(resp.Header) {
+		return
+	}
+	resp.Header.Add("Cache-Control", "max-age="+strconv.FormatInt(int64(defaultErrorTTL/time.Second), 10))
+}
+
+// hasExplicitFreshness reports whether a response states its own lifetime (RFC 9111 §4.2.1:
+// s-maxage, max-age or Expires).
+func hasExplicitFreshness(h http.Header) bool {
+	if _, ok := h["Expires"]; ok {
+		return true
+	}
+	for _, line := range h["Cache-Control"] {
+		for d := range strings.SplitSeq(line, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(name, "max-age") || strings.EqualFold(name, "s-maxage") {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package edge
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/lightsail"
+)
+
+var noModTime time.Time
+
+func TestOriginFailures(t *testing.T) {
+	h := newHarness(t)
+	// A port nobody listens on: connection refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + ln.Addr().String()
+	ln.Close()
+	h.registerOrigin("refused", closedURL)
+	h.origin("slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	oneSecond := func(c *lightsail.LightsailDistribution) { c.Origin.ResponseTimeout = ptr[int64](1) }
+	h.distribution("refused", "refused", nil)
+	h.distribution("slow", "slow", oneSecond)
+	h.distribution("unregistered", "nobody", nil)
+
+	cases := []struct {
+		host   string
+		status int
+		max    time.Duration
+	}{
+		{"refused.cdn.test", http.StatusBadGateway, 2 * time.Second},
+		{"unregistered.cdn.test", http.StatusBadGateway, time.Second},
+		{"slow.cdn.test", http.StatusGatewayTimeout, 3 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.host, func(t *testing.T) {
+			start := time.Now()
+			r := h.get(tc.host, "/x")
+			took := time.Since(start)
+			if r.status != tc.status || r.xcache() != "Error" || took > tc.max {
+				t.Fatalf("got %d (X-Cache %q) after %s, want %d within %s", r.status, r.xcache(), took, tc.status, tc.max)
+			}
+			if tc.status == http.StatusGatewayTimeout && took < 900*time.Millisecond {
+				t.Fatalf("504 after %s, before the 1 s responseTimeout", took)
+			}
+		})
+	}
+}
+
+// responseTimeout also bounds the silence between two reads of the body.
+func TestOriginStallingMidBodyIsCutOff(t *testing.T) {
+	h := newHarness(t)
+	h.origin("stall", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.Write([]byte(strings.Repeat("a", 100)))
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	h.distribution("stall", "stall", func(c *lightsail.LightsailDistribution) { c.Origin.ResponseTimeout = ptr[int64](1) })
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/big", nil)
+	req.Host = "stall.cdn.test"
+	start := time.Now()
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || len(b) >= 1000 || time.Since(start) > 3*time.Second {
+		t.Fatalf("read %d bytes, err %v, after %s: want a truncated body within ~1 s", len(b), err, time.Since(start))
+	}
+}
+
+func TestProtocolPolicyPicksTheScheme(t *testing.T) {
+	h := newHarness(t)
+	tls := httptestTLSOrigin(t)
+	// Registered as http:// but the distribution says https-only: the edge speaks TLS to the same
+	// host and port.
+	h.registerOrigin("tls", strings.Replace(tls.URL, "https://", "http://", 1)+"/prefix/")
+	h.edge.transport = tls.Client().Transport
+	h.distribution("secure", "tls", func(c *lightsail.LightsailDistribution) { c.Origin.ProtocolPolicy = ptr("https-only") })
+	r := h.get("secure.cdn.test", "/a%20b/c")
+	if r.status != 200 || r.body != "TLS /prefix/a%20b/c" {
+		t.Fatalf("https-only: %d %q", r.status, r.body)
+	}
+}
+
+func httptestTLSOrigin(t *testing.T) *httptest.Server {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			http.Error(w, "plain", 400)
+			return
+		}
+		io.WriteString(w, "TLS "+r.URL.EscapedPath())
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}

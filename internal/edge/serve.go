@@ -1,0 +1,261 @@
+package edge
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/httpcache"
+	"github.com/sailcdn/sailcdn/internal/meter"
+)
+
+// Bodies of the responses the edge generates itself (short, so a viewer can tell them apart).
+const (
+	msgUnknownHost = "no distribution serves this host"
+	msgDeleted     = "this distribution has been deleted"
+	msgDisabled    = "this distribution is disabled"
+	msgMethod      = "this distribution does not allow the method "
+	msgBadTarget   = "the request target is not a path"
+)
+
+// RequestIDHeader names the response (and origin request) field carrying the edge's request id,
+// sailcdn's X-Amz-Cf-Id.
+const RequestIDHeader = "X-Sailcdn-Request-Id"
+
+// requestInfo is what the edge learned about one request, for the access log.
+type requestInfo struct {
+	dist        *distribution
+	cacheStatus httpcache.CacheStatus
+}
+
+func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := e.ids.next()
+	d, deleted := e.snap.Load().lookup(r.Host)
+	var x requestInfo
+	var mx *meter.Exchange // nil for unknown hosts: the meter counts their bytes as unattributed
+	if d != nil {
+		mx, w = e.meter.Start(w, r, d.id)
+	}
+	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid}
+	switch {
+	case d == nil && deleted:
+		writeText(vw, http.StatusNotFound, msgDeleted)
+	case d == nil:
+		writeText(vw, http.StatusNotFound, msgUnknownHost)
+	case !d.enabled:
+		x.dist = d
+		writeText(vw, http.StatusForbidden, msgDisabled)
+	case !d.allowedMethods[r.Method]:
+		x.dist = d
+		writeText(vw, http.StatusForbidden, msgMethod+r.Method)
+	case r.URL.Path != "" && !strings.HasPrefix(r.URL.Path, "/"):
+		// "GET *" and the like name no object (net/http answers "OPTIONS *" itself).
+		x.dist = d
+		writeText(vw, http.StatusBadRequest, msgBadTarget)
+	default:
+		x.dist = d
+		x.cacheStatus = e.serveDistribution(vw, r, d, rid, false)
+	}
+	mx.End(vw.status)
+	if e.access != nil {
+		e.access.write(accessEntry{at: e.clock.Now(), r: r, status: vw.status, bytes: vw.bytes, dist: x.dist,
+			cache: x.cacheStatus, requestID: rid, elapsed: time.Since(start)})
+	}
+}
+
+// serveDistribution serves r from d's cache and origin. When the origin answers with a status that
+// has a custom error page (and this is not already the error page's own request), the answer is
+// held back and the page is served instead.
+func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distribution, rid string, errorPageRequest bool) httpcache.CacheStatus {
+	path, rawPath := r.URL.Path, r.URL.RawPath
+	if path == "" {
+		path = "/"
+	}
+	if path == "/" && d.rootObject != "" {
+		// defaultRootObject: only the root itself; "/dir/" stays "/dir/" (CloudFront does the same).
+		path, rawPath = "/"+d.rootObject, ""
+	}
+	beh := d.behaviorFor(path)
+	or := d.buildOriginRequest(r, path, rawPath, e.via, rid)
+	out := &http.Request{
+		Method: r.Method, URL: &or.url, Host: or.host, Header: or.header,
+		Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
+		Body: r.Body, ContentLength: r.ContentLength, RemoteAddr: r.RemoteAddr,
+	}
+	if r.ContentLength == 0 || r.Body == nil {
+		out.Body = http.NoBody
+	}
+	out = out.WithContext(r.Context())
+
+	var target http.ResponseWriter = w
+	var held *errorInterceptor
+	if len(d.errorPages) > 0 && !errorPageRequest {
+		held = &errorInterceptor{ResponseWriter: w, pages: d.errorPages, header: http.Header{}}
+		target = held
+	}
+	res, err := e.cache.Serve(target, &httpcache.Request{Out: out, Namespace: d.id, Key: or.key, Policy: beh.policy}, d.fetch)
+	if err != nil {
+		level := e.log.Warn
+		if errors.Is(err, httpcache.ErrViewerGone) {
+			level = e.log.Debug
+		}
+		level("edge: request not served normally", "distribution", d.name, "path", path, "request_id", rid, "err", err)
+	}
+	d.prom.result(res.Status)
+	if held != nil && held.intercepted {
+		e.serveErrorPage(w, r, d, rid, held.status)
+	}
+	return res.Status
+}
+
+// serveErrorPage answers a request whose origin status status has a customErrorResponses page:
+// the page is requested from the origin through the cache like any GET for its path (and so
+// cached), and sent with the configured responseCode, or with the original status when none is
+// configured. If the page itself cannot be had (not a 2xx), its own response goes out unchanged.
+func (e *Edge) serveErrorPage(w *viewerWriter, r *http.Request, d *distribution, rid string, status int) {
+	page := d.errorPages[status]
+	code := page.responseCode
+	if code == 0 {
+		code = status
+	}
+	method := http.MethodGet
+	if r.Method == http.MethodHead {
+		method = http.MethodHead
+	}
+	h := r.Header.Clone()
+	// The viewer's validators and range were for the resource, not for the error page.
+	for _, k := range []string{"If-None-Match", "If-Modified-Since", "If-Range", "Range", "If-Match", "If-Unmodified-Since"} {
+		delete(h, k)
+	}
+	pr := &http.Request{
+		Method: method, URL: &url.URL{Path: page.path}, Host: r.Host, Header: h,
+		Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
+		RemoteAddr: r.RemoteAddr, RequestURI: page.path, Body: http.NoBody,
+	}
+	pr = pr.WithContext(r.Context())
+	w.rewrite = code
+	e.serveDistribution(w, pr, d, rid, true)
+}
+
+// viewerWriter is the edge's view of the response: it adds Via and the request id to every final
+// response, can replace a 2xx status (error pages), and records status and body size.
+type viewerWriter struct {
+	http.ResponseWriter
+	via, requestID string
+	rewrite        int // when non-zero, a 2xx status is replaced by it
+
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (w *viewerWriter) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	if code >= 200 {
+		h := w.Header()
+		h["Via"] = append(h["Via"], w.via)
+		h[RequestIDHeader] = []string{w.requestID}
+		if w.rewrite != 0 && code >= 200 && code <= 299 {
+			code = w.rewrite
+		}
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *viewerWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *viewerWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *viewerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// errorInterceptor holds back the header section until the status is known. A status with a custom
+// error page is swallowed, header and body (the cache still reads the origin's body, and stores
+// it for errorCachingMinTTL); any other passes through.
+type errorInterceptor struct {
+	http.ResponseWriter
+	pages       map[int]errorPage
+	header      http.Header
+	status      int
+	wroteHeader bool
+	intercepted bool
+}
+
+func (w *errorInterceptor) Header() http.Header { return w.header }
+
+func (w *errorInterceptor) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	if _, ok := w.pages[code]; ok {
+		w.status, w.wroteHeader, w.intercepted = code, true, true
+		return
+	}
+	dst := w.ResponseWriter.Header()
+	for k, v := range w.header {
+		dst[k] = v
+	}
+	if code >= 200 {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *errorInterceptor) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.intercepted {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *errorInterceptor) Flush() {
+	if w.intercepted {
+		return
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *errorInterceptor) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writeText writes a short response the edge generates itself. X-Cache says "Error" as CloudFront's
+// does for its own refusals.
+func writeText(w http.ResponseWriter, status int, msg string) {
+	body := msg + "\n"
+	h := w.Header()
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Cache-Control"] = []string{"no-store"}
+	h["X-Cache"] = []string{"Error from sailcdn"}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+var (
+	_ http.Flusher = (*viewerWriter)(nil)
+	_ http.Flusher = (*errorInterceptor)(nil)
+)

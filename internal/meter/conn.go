@@ -1,0 +1,171 @@
+package meter
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// Listener wraps ln so that every accepted connection counts the bytes read from and written to
+// it. Use it together with Instrument on the http.Server that serves the listener. On a nil Meter
+// it returns ln unchanged.
+func (m *Meter) Listener(ln net.Listener) net.Listener {
+	if m == nil {
+		return ln
+	}
+	return &listener{Listener: ln, m: m}
+}
+
+type listener struct {
+	net.Listener
+	m *Meter
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	mc := &conn{Conn: c, m: l.m}
+	l.m.conns.Store(mc, struct{}{})
+	return mc, nil
+}
+
+// conn counts a connection's bytes until they are attributed to a distribution. It deliberately
+// does not implement io.ReaderFrom or net.Buffers' writev hook: net/http then writes every byte
+// through Write (no sendfile), so every byte is seen.
+type conn struct {
+	net.Conn
+	m *Meter
+
+	// Bytes read and written since the last attribution. Only the connection's own goroutines
+	// add; settle swaps them out.
+	read, written atomic.Int64
+
+	mu       sync.Mutex // guards owner and hijacked; serialises attributions
+	owner    string     // distribution of the request being served; "" between requests
+	hijacked bool       // handed to another protocol (h2c): its bytes are never attributed here
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.read.Add(int64(n))
+	}
+	return n, err
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if n > 0 {
+		c.written.Add(int64(n))
+	}
+	return n, err
+}
+
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	c.m.conns.Delete(c)
+	c.m.settle(c, settleRelease)
+	return err
+}
+
+// Unwrap gives access to the underlying connection (for example to set TCP options).
+func (c *conn) Unwrap() net.Conn { return c.Conn }
+
+type connKey struct{}
+
+// Instrument installs the hooks that attribute connection bytes to distributions on srv, keeping
+// any ConnContext and ConnState hooks already there (httptest.Server's, for example). Call it
+// before the server starts. On a nil Meter it does nothing.
+func (m *Meter) Instrument(srv *http.Server) {
+	if m == nil {
+		return
+	}
+	prevCtx, prevState := srv.ConnContext, srv.ConnState
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if prevCtx != nil {
+			ctx = prevCtx(ctx, c)
+		}
+		if mc, ok := c.(*conn); ok {
+			ctx = context.WithValue(ctx, connKey{}, mc)
+		}
+		return ctx
+	}
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		if mc, ok := c.(*conn); ok {
+			switch s {
+			case http.StateIdle, http.StateClosed:
+				// StateIdle: the response is flushed and the unread body drained; what the connection
+				// carries next belongs to the next request. net/http reports it before it reads on.
+				m.settle(mc, settleRelease)
+			case http.StateHijacked:
+				m.settle(mc, settleHijack)
+			}
+		}
+		if prevState != nil {
+			prevState(c, s)
+		}
+	}
+}
+
+type settleMode uint8
+
+const (
+	settleProgress settleMode = iota // attribute to the current owner, keep it
+	settleRelease                    // attribute to the current owner, then clear it
+	settleHijack                     // the connection leaves HTTP/1: nothing more is attributed
+)
+
+// claim makes dist the owner of c: the bytes read so far (this request's line and header section)
+// and every byte until the connection is released are counted for dist.
+func (m *Meter) claim(c *conn, dist string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hijacked {
+		return
+	}
+	c.owner = dist
+	m.attributeLocked(c)
+}
+
+// settle attributes c's uncounted bytes to its owner; without an owner they are dropped as
+// unattributed (an unknown host, a request net/http refused), except while the connection is
+// between requests: those bytes are the next request's line and headers and wait for its claim.
+func (m *Meter) settle(c *conn, mode settleMode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.owner != "":
+		m.attributeLocked(c)
+	case mode != settleProgress || c.hijacked:
+		m.prom.unattributed(c.read.Swap(0), c.written.Swap(0))
+	}
+	switch mode {
+	case settleRelease:
+		c.owner = ""
+	case settleHijack:
+		c.owner, c.hijacked = "", true
+	}
+}
+
+func (m *Meter) attributeLocked(c *conn) {
+	up, down := c.read.Swap(0), c.written.Swap(0)
+	m.add(c.owner, delta{up: up, down: down})
+}
+
+// sweep attributes the bytes of every connection that is serving a request, so that a long
+// transfer is counted while it runs, in the minutes it runs.
+func (m *Meter) sweep() {
+	m.conns.Range(func(k, _ any) bool {
+		m.settle(k.(*conn), settleProgress)
+		return true
+	})
+}
+
+func connFrom(ctx context.Context) *conn {
+	c, _ := ctx.Value(connKey{}).(*conn)
+	return c
+}

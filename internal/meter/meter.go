@@ -1,0 +1,294 @@
+// Package meter counts viewer traffic per distribution per minute — requests, bytes sent to viewers,
+// bytes received from viewers, 4xx and 5xx responses — and hands the counts to a flush hook that
+// persists them (the edge wires it to store.AddUsage).
+//
+// # What is counted, exactly
+//
+// HTTP/1.1: the listener's connections are wrapped (Listener) and every byte read from or written to
+// the socket is counted: request line, header section, body, chunk framing, "100 Continue", the
+// bytes of a download the viewer abandoned half way (as far as the kernel accepted them) and range
+// responses alike. HTTP/1.1 serves one request at a time on a connection, so a connection's bytes
+// belong to the request being served on it. The edge calls Start once it knows the request's
+// distribution; the bytes the server read before (the request's own line and headers) and everything
+// until the connection goes idle or closes (the response's tail, flushed by net/http after the
+// handler returned, and the unread request body it drains) are attributed to that distribution via
+// the http.Server hooks installed by Instrument. Two approximations remain, both bounded by the
+// bytes of one pipelined request: net/http may read ahead the first bytes of the next request on a
+// keep-alive connection before the current one is finished, and those bytes then count for the
+// current request's distribution; and bytes of requests no distribution claims (unknown hosts,
+// requests net/http rejects before any handler runs) are counted only in the unattributed
+// Prometheus counter.
+//
+// HTTP/2 (h2c): streams are multiplexed on one connection, so bytes cannot be told apart at the
+// socket. Body bytes are counted exactly as the handler reads and writes them (DATA payload), while
+// header sections are counted by their HTTP/1.1 text size (request line or status line plus
+// "Name: value\r\n" per field), not by their HPACK-compressed size, and frame headers, SETTINGS,
+// WINDOW_UPDATE and PING frames are not attributed to any distribution. Request body bytes the
+// handler never reads are not counted.
+//
+// # Durability
+//
+// Counters live in memory and are flushed at least every Config.Interval (default 2 s, at most
+// 5 s) and by Close. A flush that fails keeps its deltas for the next attempt. A crash therefore
+// loses at most the traffic of the last flush interval, plus whatever earlier flushes had failed to
+// write while the store was unavailable.
+package meter
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Usage is the traffic of one distribution in one minute.
+type Usage struct {
+	DistributionID  string
+	Minute          int64 // unix seconds of the minute's first second (a multiple of 60)
+	Requests        int64
+	BytesDownloaded int64 // bytes sent to viewers: status line, header section and body
+	BytesUploaded   int64 // bytes received from viewers: request line, header section and body
+	Status4xx       int64
+	Status5xx       int64
+}
+
+func (u *Usage) add(d delta) {
+	u.Requests += d.requests
+	u.BytesDownloaded += d.down
+	u.BytesUploaded += d.up
+	u.Status4xx += d.s4xx
+	u.Status5xx += d.s5xx
+}
+
+// delta is one increment of a distribution's counters.
+type delta struct {
+	requests, down, up, s4xx, s5xx int64
+}
+
+// Defaults and bounds of Config.Interval.
+const (
+	DefaultInterval = 2 * time.Second
+	// MaxInterval bounds how stale the stored usage may be: GetDistributionMetricData promises
+	// traffic within 5 s.
+	MaxInterval = 5 * time.Second
+)
+
+// Config configures a Meter.
+type Config struct {
+	// Flush persists a batch of usage; it is required. It must apply all of the batch or none of
+	// it: on error the whole batch is retried by the next flush, merged with newer counts.
+	Flush func(ctx context.Context, batch []Usage) error
+	// Now is the clock that decides which minute traffic belongs to. nil means time.Now.
+	Now func() time.Time
+	// Interval between flushes (and between attributions of long downloads in progress).
+	// Default DefaultInterval; values above MaxInterval are lowered to it.
+	Interval time.Duration
+	// Registerer receives the Prometheus collectors (per-distribution counters). nil: none.
+	Registerer prometheus.Registerer
+	// Logger receives flush failures. nil discards.
+	Logger *slog.Logger
+}
+
+// shardCount spreads the per-minute accumulators over several locks so that requests of
+// different distributions rarely contend.
+const shardCount = 16
+
+type usageKey struct {
+	dist   string
+	minute int64
+}
+
+type shard struct {
+	mu      sync.Mutex
+	pending map[usageKey]*Usage // guarded by mu
+}
+
+// Meter counts traffic. It is safe for concurrent use. A nil *Meter is valid and counts nothing,
+// which is how the edge runs with metering off.
+type Meter struct {
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+	seed   maphash.Seed
+	shards [shardCount]shard
+	prom   *promMetrics // nil without a Registerer
+
+	conns sync.Map // *conn → struct{}: open metered connections, for sweeps
+
+	flushMu sync.Mutex // serialises Flush; guards carry
+	carry   []Usage    // deltas of failed flushes, retried with the next one
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// New returns a Meter. Run must be running for usage to be flushed periodically.
+func New(cfg Config) (*Meter, error) {
+	if cfg.Flush == nil {
+		return nil, errors.New("meter: Config.Flush is required")
+	}
+	m := &Meter{cfg: cfg, now: cfg.Now, log: cfg.Logger, seed: maphash.MakeSeed(), done: make(chan struct{})}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.cfg.Interval <= 0 {
+		m.cfg.Interval = DefaultInterval
+	}
+	m.cfg.Interval = min(m.cfg.Interval, MaxInterval)
+	for i := range m.shards {
+		m.shards[i].pending = make(map[usageKey]*Usage)
+	}
+	if cfg.Registerer != nil {
+		p, err := newPromMetrics(cfg.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		m.prom = p
+	}
+	return m, nil
+}
+
+// minuteOf returns the unix second starting t's minute.
+func minuteOf(t time.Time) int64 {
+	s := t.Unix()
+	m := s - s%60
+	if s < 0 && s%60 != 0 {
+		m -= 60
+	}
+	return m
+}
+
+// add books d for dist in the current minute.
+func (m *Meter) add(dist string, d delta) {
+	if d == (delta{}) {
+		return
+	}
+	k := usageKey{dist: dist, minute: minuteOf(m.now())}
+	s := &m.shards[maphash.String(m.seed, dist)%shardCount]
+	s.mu.Lock()
+	u := s.pending[k]
+	if u == nil {
+		u = &Usage{DistributionID: dist, Minute: k.minute}
+		s.pending[k] = u
+	}
+	u.add(d)
+	s.mu.Unlock()
+	m.prom.add(dist, d)
+}
+
+// Run flushes every Interval until ctx ends or Close is called. Each round first attributes the
+// bytes of connections still busy (a long download shows up while it runs, in the minute it is
+// transferred). Flush errors are logged and retried next round.
+func (m *Meter) Run(ctx context.Context) {
+	if m == nil {
+		return
+	}
+	t := time.NewTicker(m.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.done:
+			return
+		case <-t.C:
+			m.sweep()
+			if err := m.Flush(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn("meter: flush failed; usage kept for the next attempt", "err", err)
+			}
+		}
+	}
+}
+
+// Flush hands every counted delta to Config.Flush now. On failure the deltas are kept and merged
+// into the next flush.
+func (m *Meter) Flush(ctx context.Context) error {
+	if m == nil {
+		return nil
+	}
+	m.flushMu.Lock()
+	defer m.flushMu.Unlock()
+	batch := m.carry
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		if len(s.pending) > 0 {
+			for _, u := range s.pending {
+				batch = append(batch, *u)
+			}
+			s.pending = make(map[usageKey]*Usage, len(s.pending))
+		}
+		s.mu.Unlock()
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	batch = mergeUsage(batch)
+	if err := m.cfg.Flush(ctx, batch); err != nil {
+		m.carry = batch
+		m.prom.flushFailed(len(batch))
+		return err
+	}
+	m.carry = nil
+	m.prom.flushed()
+	return nil
+}
+
+// Close attributes the bytes of every open connection, stops Run and flushes a last time. Call it
+// after the edge's http.Server has shut down, so that no request is still being served.
+func (m *Meter) Close(ctx context.Context) error {
+	if m == nil {
+		return nil
+	}
+	m.closeOnce.Do(func() { close(m.done) })
+	m.sweep()
+	return m.Flush(ctx)
+}
+
+// Pending returns the counts not yet flushed (including those of failed flushes), merged per
+// distribution and minute. For diagnostics and tests.
+func (m *Meter) Pending() []Usage {
+	if m == nil {
+		return nil
+	}
+	m.flushMu.Lock()
+	out := append([]Usage(nil), m.carry...)
+	m.flushMu.Unlock()
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		for _, u := range s.pending {
+			out = append(out, *u)
+		}
+		s.mu.Unlock()
+	}
+	return mergeUsage(out)
+}
+
+// mergeUsage sums the entries with the same distribution and minute, keeping first-seen order.
+func mergeUsage(in []Usage) []Usage {
+	idx := make(map[usageKey]int, len(in))
+	out := in[:0:0]
+	for _, u := range in {
+		k := usageKey{u.DistributionID, u.Minute}
+		if i, ok := idx[k]; ok {
+			o := &out[i]
+			o.Requests += u.Requests
+			o.BytesDownloaded += u.BytesDownloaded
+			o.BytesUploaded += u.BytesUploaded
+			o.Status4xx += u.Status4xx
+			o.Status5xx += u.Status5xx
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, u)
+	}
+	return out
+}
