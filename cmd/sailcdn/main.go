@@ -29,11 +29,12 @@ import (
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/clock"
 	"github.com/sailcdn/sailcdn/internal/store"
+	"github.com/sailcdn/sailcdn/internal/usage"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		usage(os.Stderr)
+		printHelp(os.Stderr)
 		os.Exit(2)
 	}
 	var err error
@@ -43,11 +44,11 @@ func main() {
 	case "usage":
 		err = usageCmd(os.Args[2:], os.Stdout)
 	case "help", "-h", "--help":
-		usage(os.Stdout)
+		printHelp(os.Stdout)
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "sailcdn: unknown command %q\n", os.Args[1])
-		usage(os.Stderr)
+		printHelp(os.Stderr)
 		os.Exit(2)
 	}
 	if err != nil {
@@ -56,7 +57,7 @@ func main() {
 	}
 }
 
-func usage(w io.Writer) {
+func printHelp(w io.Writer) {
 	fmt.Fprint(w, `usage: sailcdn <command> [flags]
 
 commands:
@@ -251,6 +252,11 @@ func serve(args []string) error {
 		return fmt.Errorf("edge: %w", err)
 	}
 	a.Handle("/metrics", es.edge.MetricsHandler())
+	watcher := &usage.Watcher{DB: db, Catalog: catalog, Clock: clk, Logger: logger}
+	if err := watcher.Register(es.metrics); err != nil {
+		return err
+	}
+	go watcher.Run(ctx)
 	go func() { errc <- apiSrv.Serve(apiLn) }()
 	logger.Info("sailcdn serving", "api", apiLn.Addr().String(), "store", storeCfg.Driver, "dev", c.dev, "keys", keys.Len())
 
