@@ -34,11 +34,17 @@ func Inputs(ctx context.Context, db *store.DB, d *store.Distribution, from, to t
 	if err != nil {
 		return nil, nil, err
 	}
+	// Rows outside the distribution's life can exist only when the server clock was moved backwards
+	// after traffic (developer mode); they belong to no billable hour and are left out rather than
+	// failing the whole estimate.
+	first := d.CreatedAt.Truncate(time.Hour)
 	samples := make([]billing.UsageSample, 0, len(rows))
 	for _, r := range rows {
-		if r.BytesDownloaded > 0 {
-			samples = append(samples, billing.UsageSample{At: time.Unix(r.Minute, 0).UTC(), BytesOut: r.BytesDownloaded})
+		at := time.Unix(r.Minute, 0).UTC()
+		if r.BytesDownloaded <= 0 || at.Before(first) || (d.DeletedAt != nil && !at.Before(*d.DeletedAt)) {
+			continue
 		}
+		samples = append(samples, billing.UsageSample{At: at, BytesOut: r.BytesDownloaded})
 	}
 	return periods, samples, nil
 }

@@ -55,6 +55,7 @@ func TestReportAgainstQuota(t *testing.T) {
 	addBytes(t, db, d, time.Date(2026, 4, 11, 0, 0, 0, 0, time.UTC), 30*gb)
 	addBytes(t, db, d, time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC), 25*gb)
 	addBytes(t, db, d, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), 99*gb) // before creation's cycle: not this cycle
+	addBytes(t, db, d, time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC), 7*gb)  // before creation (clock moved back): ignored
 	rows, err := usage.Report(context.Background(), db, billing.DefaultCatalog(), "", time.Date(2026, 4, 20, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
