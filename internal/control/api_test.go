@@ -184,6 +184,14 @@ func testCreateDistributionDefaults(t *testing.T, b sailtest.Backend) {
 	}
 }
 
+func isInvalid(code string) func(*testing.T, error) {
+	return func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, code) }
+}
+
+func isNotFound(code string) func(*testing.T, error) {
+	return func(t *testing.T, err error) { wantAPIError[*types.NotFoundException](t, err, 404, code) }
+}
+
 func testCreateDistributionErrors(t *testing.T, b sailtest.Backend) {
 	_, c := newEnv(t, b, func(cfg *sailtest.Config) {
 		cfg.MaxDistributions = 2
@@ -198,28 +206,28 @@ func testCreateDistributionErrors(t *testing.T, b sailtest.Backend) {
 		check  func(t *testing.T, err error)
 	}{
 		{"duplicate name", func(in *ls.CreateDistributionInput) { in.DistributionName = aws.String("taken") },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "AlreadyExists") }},
+			isInvalid("AlreadyExists")},
 		{"bad name", func(in *ls.CreateDistributionInput) { in.DistributionName = aws.String("-bad-") },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "") }},
+			isInvalid("")},
 		{"unknown origin", func(in *ls.CreateDistributionInput) { in.Origin.Name = aws.String("nope") },
-			func(t *testing.T, err error) { wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist") }},
+			isNotFound("DoesNotExist")},
 		{"origin in another region", func(in *ls.CreateDistributionInput) { in.Origin.RegionName = types.RegionNameEuWest1 },
-			func(t *testing.T, err error) { wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist") }},
+			isNotFound("DoesNotExist")},
 		{"unknown bundle", func(in *ls.CreateDistributionInput) { in.BundleId = aws.String("huge_9_9") },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidBundle") }},
+			isInvalid("InvalidBundle")},
 		{"inactive bundle", func(in *ls.CreateDistributionInput) { in.BundleId = aws.String("legacy_0_9") },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InactiveBundle") }},
+			isInvalid("InactiveBundle")},
 		{"key-only tag", func(in *ls.CreateDistributionInput) { in.Tags = []types.Tag{{Key: aws.String("team")}} },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidTag") }},
+			isInvalid("InvalidTag")},
 		{"ttl order", func(in *ls.CreateDistributionInput) {
 			in.CacheBehaviorSettings = &types.CacheSettings{MinimumTTL: aws.Int64(100), DefaultTTL: aws.Int64(10)}
-		}, func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidCacheSettings") }},
+		}, isInvalid("InvalidCacheSettings")},
 		{"response timeout", func(in *ls.CreateDistributionInput) { in.Origin.ResponseTimeout = aws.Int32(90) },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidOrigin") }},
+			isInvalid("InvalidOrigin")},
 		{"private access on an instance", func(in *ls.CreateDistributionInput) { in.EnablePrivateOriginAccess = aws.Bool(true) },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidOrigin") }},
+			isInvalid("InvalidOrigin")},
 		{"waf on small", func(in *ls.CreateDistributionInput) { in.EnableWaf = aws.Bool(true) },
-			func(t *testing.T, err error) { wantAPIError[*types.InvalidInputException](t, err, 400, "InvalidWafConfig") }},
+			isInvalid("InvalidWafConfig")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
