@@ -28,11 +28,7 @@ func resetStatus(created, now time.Time) string {
 // ResetDistributionCache purges every cached object of the distribution; the next request for any of
 // them goes to the origin. Lightsail has no per-path invalidation (DG FAQ).
 func (s *Service) ResetDistributionCache(ctx context.Context, in *lightsail.ResetDistributionCacheRequest) (*lightsail.ResetDistributionCacheResult, error) {
-	c, err := distributionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name, err := requireName(in.DistributionName)
+	c, name, err := distributionTarget(ctx, in.DistributionName)
 	if err != nil {
 		return nil, err
 	}

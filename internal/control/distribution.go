@@ -40,6 +40,17 @@ func requireName(name *string) (string, error) {
 	return *name, checkResourceName("distribution", *name)
 }
 
+// distributionTarget is the common start of every operation on one named distribution: the caller,
+// gated to us-east-1, and a well-formed distributionName.
+func distributionTarget(ctx context.Context, name *string) (Caller, string, error) {
+	c, err := distributionCaller(ctx)
+	if err != nil {
+		return c, "", err
+	}
+	n, err := requireName(name)
+	return c, n, err
+}
+
 // loadConfig decodes the stored configuration: the persistent members of a LightsailDistribution.
 func loadConfig(d *store.Distribution) (*lightsail.LightsailDistribution, error) {
 	cfg := new(lightsail.LightsailDistribution)
@@ -208,11 +219,7 @@ func (s *Service) bundle(id string) (billing.Bundle, error) {
 
 // CreateDistribution creates a distribution in the caller's account.
 func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDistributionRequest) (*lightsail.CreateDistributionResult, error) {
-	c, err := distributionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name, err := requireName(in.DistributionName)
+	c, name, err := distributionTarget(ctx, in.DistributionName)
 	if err != nil {
 		return nil, err
 	}
@@ -421,11 +428,7 @@ func (s *Service) mutate(ctx context.Context, c Caller, name, opType string, fn 
 
 // UpdateDistribution changes the members the caller supplied; omitted members stay as they are.
 func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDistributionRequest) (*lightsail.UpdateDistributionResult, error) {
-	c, err := distributionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name, err := requireName(in.DistributionName)
+	c, name, err := distributionTarget(ctx, in.DistributionName)
 	if err != nil {
 		return nil, err
 	}
@@ -511,11 +514,7 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDi
 // database transaction holding the row lock, so of concurrent changes, even from several sailcdn
 // processes sharing one PostgreSQL, exactly one wins.
 func (s *Service) UpdateDistributionBundle(ctx context.Context, in *lightsail.UpdateDistributionBundleRequest) (*lightsail.UpdateDistributionBundleResult, error) {
-	c, err := distributionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name, err := requireName(in.DistributionName)
+	c, name, err := distributionTarget(ctx, in.DistributionName)
 	if err != nil {
 		return nil, err
 	}
@@ -556,11 +555,7 @@ func (s *Service) UpdateDistributionBundle(ctx context.Context, in *lightsail.Up
 
 // DeleteDistribution deletes a distribution. Its usage and bundle history stay for billing.
 func (s *Service) DeleteDistribution(ctx context.Context, in *lightsail.DeleteDistributionRequest) (*lightsail.DeleteDistributionResult, error) {
-	c, err := distributionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name, err := requireName(in.DistributionName)
+	c, name, err := distributionTarget(ctx, in.DistributionName)
 	if err != nil {
 		return nil, err
 	}

@@ -35,11 +35,7 @@ import (
 //   - WafAllowedRequests and WafBlockedRequests: sailcdn stores WAF settings but filters nothing,
 //     so they have no datapoints.
 func (s *Service) GetDistributionMetricData(ctx context.Context, in *lightsail.GetDistributionMetricDataRequest) (*lightsail.GetDistributionMetricDataResult, error) {
-	c, err := distributionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name, err := requireName(in.DistributionName)
+	c, name, err := distributionTarget(ctx, in.DistributionName)
 	if err != nil {
 		return nil, err
 	}
