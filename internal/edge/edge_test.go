@@ -488,16 +488,31 @@ func TestPrometheusMetrics(t *testing.T) {
 	h.get("site.cdn.test", "/a")
 	h.get("site.cdn.test", "/a")
 	h.get("site.cdn.test", "/missing-host-check")
-	rec := httptest.NewRecorder()
-	h.edge.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	text := rec.Body.String()
-	for _, want := range []string{
+	wants := []string{
 		fmt.Sprintf(`sailcdn_edge_requests_total{distribution_id=%q} 4`, d.ID),
 		fmt.Sprintf(`sailcdn_edge_cache_results_total{distribution_id=%q,result="Hit"} 2`, d.ID),
 		fmt.Sprintf(`sailcdn_edge_cache_results_total{distribution_id=%q,result="Miss"} 2`, d.ID),
 		"sailcdn_cache_hit_ratio 0.5",
 		"sailcdn_edge_bytes_downloaded_total",
-	} {
+	}
+	// A request is booked when its handler returns, which can be just after the client has read the
+	// whole response; give the last one a moment.
+	var text string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		rec := httptest.NewRecorder()
+		h.edge.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		text = rec.Body.String()
+		missing := 0
+		for _, want := range wants {
+			if !strings.Contains(text, want) {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range wants {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -39,10 +39,11 @@ func TestOriginFailures(t *testing.T) {
 		host   string
 		status int
 		max    time.Duration
+		says   string // the body says which failure it was
 	}{
-		{"refused.cdn.test", http.StatusBadGateway, 2 * time.Second},
-		{"unregistered.cdn.test", http.StatusBadGateway, time.Second},
-		{"slow.cdn.test", http.StatusGatewayTimeout, 3 * time.Second},
+		{"refused.cdn.test", http.StatusBadGateway, 2 * time.Second, "could not be reached"},
+		{"unregistered.cdn.test", http.StatusBadGateway, time.Second, "could not be reached"},
+		{"slow.cdn.test", http.StatusGatewayTimeout, 3 * time.Second, "did not answer within its response timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.host, func(t *testing.T) {
@@ -51,6 +52,9 @@ func TestOriginFailures(t *testing.T) {
 			took := time.Since(start)
 			if r.status != tc.status || r.xcache() != "Error" || took > tc.max {
 				t.Fatalf("got %d (X-Cache %q) after %s, want %d within %s", r.status, r.xcache(), took, tc.status, tc.max)
+			}
+			if !strings.Contains(r.body, tc.says) {
+				t.Errorf("body %q does not say %q", r.body, tc.says)
 			}
 			if tc.status == http.StatusGatewayTimeout && took < 900*time.Millisecond {
 				t.Fatalf("504 after %s, before the 1 s responseTimeout", took)

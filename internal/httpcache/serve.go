@@ -59,7 +59,7 @@ func (c *Cache) serve(w http.ResponseWriter, r *Request, fetch Fetcher) (Result,
 		}
 		if rcc.onlyIfCached {
 			// RFC 9111 §5.2.1.7: nothing usable is stored, so 504 rather than the origin.
-			return c.writeError(w, http.StatusGatewayTimeout), nil
+			return c.writeError(w, http.StatusGatewayTimeout, "not in the cache and the request said only-if-cached"), nil
 		}
 		if req.Method == http.MethodHead || e == nil && hasRange(req.Header) {
 			// A HEAD has no body to fill the cache with, and a Range miss is forwarded as is so
@@ -257,7 +257,7 @@ func contentRange(start, n, size int64) string {
 }
 
 // writeError writes a response the cache generates itself.
-func (c *Cache) writeError(w http.ResponseWriter, status int) Result {
+func (c *Cache) writeError(w http.ResponseWriter, status int, why string) Result {
 	res := Result{Status: Error, StatusCode: status}
 	if w == nil {
 		return res
@@ -268,19 +268,18 @@ func (c *Cache) writeError(w http.ResponseWriter, status int) Result {
 	h["Cache-Control"] = []string{"no-store"}
 	h["X-Cache"] = xCacheValues[Error]
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(http.StatusText(status) + "\n"))
+	_, _ = w.Write([]byte(http.StatusText(status) + ": " + why + "\n"))
 	return res
 }
 
 // writeOriginError reports an unreachable origin: 504 when the exchange timed out, else 502 (the
 // codes CloudFront uses for the two cases).
 func (c *Cache) writeOriginError(w http.ResponseWriter, err error) Result {
-	status := http.StatusBadGateway
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		status = http.StatusGatewayTimeout
+		return c.writeError(w, http.StatusGatewayTimeout, "the origin did not answer within its response timeout")
 	}
-	return c.writeError(w, status)
+	return c.writeError(w, http.StatusBadGateway, "the origin could not be reached")
 }
 
 // isDisconnect reports whether a failed exchange means the origin could not be reached (as
