@@ -49,6 +49,7 @@ func TestCrashServerProcess(t *testing.T) {
 type crashServer struct {
 	cmd      *exec.Cmd
 	endpoint string
+	edge     string // host:port of the edge
 	stderr   *bytes.Buffer // written by os/exec's copier; read only after Wait
 	done     chan error    // receives Wait's result once
 }
@@ -63,23 +64,29 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startCrashServer starts `sailcdn serve --dev` on dataDir. A port picked free can be taken before the
-// child binds it, so a start that fails is retried on fresh ports.
+// startCrashServer starts `sailcdn serve --dev` on dataDir.
 func startCrashServer(t *testing.T, dataDir string) *crashServer {
 	t.Helper()
+	return startServerProcess(t, "--data", dataDir, "--origin", "web=http://origin.localhost:8081/")
+}
+
+// startServerProcess starts `sailcdn serve --dev` with the given store and origin flags in a child
+// process. A port picked free can be taken before the child binds it, so a start that fails is retried
+// on fresh ports.
+func startServerProcess(t *testing.T, flags ...string) *crashServer {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		apiAddr := freeAddr(t)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashServerProcess$", "--",
+		apiAddr, edgeAddr := freeAddr(t), freeAddr(t)
+		args := append([]string{"-test.run=^TestCrashServerProcess$", "--",
 			"serve", "--dev",
 			"--api-addr", apiAddr,
-			"--edge-addr", freeAddr(t),
-			"--data", dataDir,
-			"--origin", "web=http://origin.localhost:8081/",
+			"--edge-addr", edgeAddr,
 			"--max-distributions", "100000",
 			"--deploy-delay", "1s",
-			"--log-level", "warn")
+			"--log-level", "warn"}, flags...)
+		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), crashServerEnv+"=1")
-		s := &crashServer{cmd: cmd, endpoint: "http://" + apiAddr, stderr: new(bytes.Buffer), done: make(chan error, 1)}
+		s := &crashServer{cmd: cmd, endpoint: "http://" + apiAddr, edge: edgeAddr, stderr: new(bytes.Buffer), done: make(chan error, 1)}
 		cmd.Stderr = s.stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -44,6 +44,10 @@ func WithBackend(b Backend) Option {
 	return func(c *Config) { c.backend = &b }
 }
 
+// PostgresSchema is freshSchema for tests outside this package (a process-level test hands the DSN to
+// child servers).
+func PostgresSchema(t testing.TB, dsn string) string { return freshSchema(t, dsn) }
+
 // freshSchema creates an empty schema for one test and returns dsn with search_path pointing at it;
 // the schema is dropped when the test ends. Cheaper than CREATE DATABASE per test.
 func freshSchema(t testing.TB, dsn string) string {

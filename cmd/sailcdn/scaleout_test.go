@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lightsail"
+	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
+
+	"github.com/sailcdn/sailcdn/internal/sailtest"
+)
+
+// edgeGet sends one viewer request for host to the edge at addr.
+func edgeGet(addr, host, path string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// waitEdge polls until the edge at addr answers host with want, and returns how long that took.
+func waitEdge(t *testing.T, addr, host string, want int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		status, _, err := edgeGet(addr, host, "/")
+		if err == nil && status == want {
+			return time.Since(start)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("edge %s never answered %s with %d (last %d, %v)", addr, host, want, status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestScaleOutOnPostgres runs two sailcdn processes on one PostgreSQL database, as operators scale out:
+// a distribution created through one is served by the other's edge within a second, the
+// once-per-cycle bundle rule holds across processes (exactly one of concurrent changes wins), a change
+// made through one process reaches the other's edge, and both edges meter into the same rows.
+func TestScaleOutOnPostgres(t *testing.T) {
+	dsn := os.Getenv(sailtest.PostgresDSNEnv)
+	if dsn == "" || testing.Short() {
+		t.Skip("needs " + sailtest.PostgresDSNEnv + " (scripts/test.sh starts a private PostgreSQL)")
+	}
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		_, _ = io.WriteString(w, "hello from the origin")
+	}))
+	defer origin.Close()
+	db := sailtest.PostgresSchema(t, dsn)
+	a := startServerProcess(t, "--database-url", db, "--origin", "web="+origin.URL)
+	b := startServerProcess(t, "--database-url", db, "--origin", "web="+origin.URL)
+	ca, cb := crashClient(a.endpoint), crashClient(b.endpoint)
+	ctx := context.Background()
+
+	out, err := ca.CreateDistribution(ctx, createInput("shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := aws.ToString(out.Distribution.DomainName)
+	if took := waitEdge(t, b.edge, host, http.StatusOK); took > time.Second+200*time.Millisecond {
+		t.Errorf("process B's edge served the new distribution after %s, want within 1 s", took)
+	}
+	if got, err := cb.GetDistributions(ctx, &lightsail.GetDistributionsInput{DistributionName: aws.String("shared")}); err != nil || len(got.Distributions) != 1 {
+		t.Fatalf("process B does not see the distribution: %v", err)
+	}
+
+	// Concurrent bundle changes through both processes: one distinct winner.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	winners := map[string]int{}
+	refused := 0
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			client, bundle := ca, "medium_1_0"
+			if i%2 == 1 {
+				client, bundle = cb, "large_1_0"
+			}
+			_, err := client.UpdateDistributionBundle(ctx, &lightsail.UpdateDistributionBundleInput{DistributionName: aws.String("shared"), BundleId: aws.String(bundle)})
+			mu.Lock()
+			defer mu.Unlock()
+			var ie *types.InvalidInputException
+			switch {
+			case err == nil:
+				winners[bundle]++
+			case errors.As(err, &ie) && aws.ToString(ie.Code) == "BundleUpdateNotAllowed":
+				refused++
+			default:
+				t.Errorf("bundle change: %v", err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if len(winners) != 1 {
+		t.Fatalf("bundle changes that won across processes: %v (refused %d)", winners, refused)
+	}
+
+	// A change through B reaches A's edge.
+	if _, err := cb.UpdateDistribution(ctx, &lightsail.UpdateDistributionInput{DistributionName: aws.String("shared"), IsEnabled: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if took := waitEdge(t, a.edge, host, http.StatusForbidden); took > time.Second+200*time.Millisecond {
+		t.Errorf("process A's edge applied the disable after %s, want within 1 s", took)
+	}
+	if _, err := ca.UpdateDistribution(ctx, &lightsail.UpdateDistributionInput{DistributionName: aws.String("shared"), IsEnabled: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	waitEdge(t, a.edge, host, http.StatusOK)
+	waitEdge(t, b.edge, host, http.StatusOK)
+
+	// Both edges meter into the same store: requests through A and B add up in A's API.
+	before := requestsSum(t, ca)
+	for i := 0; i < 5; i++ {
+		for _, addr := range []string{a.edge, b.edge} {
+			if status, _, err := edgeGet(addr, host, fmt.Sprintf("/page-%d", i)); err != nil || status != http.StatusOK {
+				t.Fatalf("edge %s: %d %v", addr, status, err)
+			}
+		}
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for requestsSum(t, ca) < before+10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("requests metered: %v, want %v", requestsSum(t, ca), before+10)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func requestsSum(t *testing.T, c *lightsail.Client) float64 {
+	t.Helper()
+	now := time.Now()
+	out, err := c.GetDistributionMetricData(context.Background(), &lightsail.GetDistributionMetricDataInput{
+		DistributionName: aws.String("shared"), MetricName: types.DistributionMetricNameRequests,
+		StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)), Period: aws.Int32(3600),
+		Unit: types.MetricUnitNone, Statistics: []types.MetricStatistic{types.MetricStatisticSum}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, dp := range out.MetricData {
+		sum += aws.ToFloat64(dp.Sum)
+	}
+	return sum
+}
