@@ -49,7 +49,7 @@ func TestCrashServerProcess(t *testing.T) {
 type crashServer struct {
 	cmd      *exec.Cmd
 	endpoint string
-	edge     string // host:port of the edge
+	edge     string        // host:port of the edge
 	stderr   *bytes.Buffer // written by os/exec's copier; read only after Wait
 	done     chan error    // receives Wait's result once
 }

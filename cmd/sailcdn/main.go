@@ -251,7 +251,7 @@ func serve(args []string) error {
 		apiLn.Close()
 		return fmt.Errorf("edge: %w", err)
 	}
-	a.Handle("/metrics", es.edge.MetricsHandler())
+	a.Handle("/metrics", a.RequireAdmin(es.edge.MetricsHandler()))
 	watcher := &usage.Watcher{DB: db, Catalog: catalog, Clock: clk, Logger: logger}
 	if err := watcher.Register(es.metrics); err != nil {
 		return err
@@ -260,16 +260,19 @@ func serve(args []string) error {
 	go func() { errc <- apiSrv.Serve(apiLn) }()
 	logger.Info("sailcdn serving", "api", apiLn.Addr().String(), "store", storeCfg.Driver, "dev", c.dev, "keys", keys.Len())
 
+	var serveErr error
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
-			return err
+			// A server failed: still shut the other down and flush the meter before the store closes.
+			serveErr = err
 		}
 	}
 	logger.Info("shutting down")
+	stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// The edge first: its last requests end and the meter's final flush runs while the store is open.
-	return errors.Join(es.shutdown(shutdownCtx), apiSrv.Shutdown(shutdownCtx))
+	return errors.Join(serveErr, es.shutdown(shutdownCtx), apiSrv.Shutdown(shutdownCtx))
 }

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sailcdn/sailcdn/internal/admin"
@@ -94,13 +96,15 @@ func New(cfg Config) (*App, error) {
 		Logger: cfg.Logger,
 	}
 	a.mux.Handle("/", api)
-	a.mux.Handle("/_sailcdn/", &admin.Handler{
+	// Browsers may not drive the admin endpoints from another site (CSRF against a developer's
+	// loopback server in --dev): cross-origin unsafe requests are refused.
+	a.mux.Handle("/_sailcdn/", http.NewCrossOriginProtection().Handler(&admin.Handler{
 		Store:     cfg.Store,
 		Clock:     cfg.Clock,
 		Authorize: a.authorizeAdmin,
 		Logger:    cfg.Logger,
 		Extra:     map[string]http.Handler{"/_sailcdn/usage": http.HandlerFunc(a.usage)},
-	})
+	}))
 	a.mux.Handle(console.Prefix, console.Handler()) // the web console: static files; its data comes from signed API calls
 	a.API = a.mux
 	return a, nil
@@ -146,6 +150,37 @@ func (a *App) authenticate(r *http.Request, body []byte) (context.Context, error
 	}), nil
 }
 
+// errNotLoopback refuses a --dev admin request addressed to a non-loopback host name.
+var errNotLoopback = errors.New("in --dev the admin endpoints answer only requests addressed to localhost or a loopback address")
+
+// loopbackHost reports whether a Host header names this machine: localhost, *.localhost or a loopback IP.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// RequireAdmin wraps h so that only admins (anyone, in --dev, on loopback) reach it: /metrics names
+// every tenant's distributions and traffic.
+func (a *App) RequireAdmin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.authorizeAdmin(r, nil); err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_ = json.NewEncoder(w).Encode(map[string]string{"__type": "AccessDeniedException", "message": err.Error()})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // errAdminOnly is returned for a valid signature by a key without sailcdn_admin.
 var errAdminOnly = errors.New("this access key may not use the admin endpoints (set sailcdn_admin = true on its profile)")
 
@@ -154,6 +189,11 @@ var errAdminOnly = errors.New("this access key may not use the admin endpoints (
 // sailcdn_admin = true; curl can sign with --aws-sigv4 "aws:amz:us-east-1:lightsail".
 func (a *App) authorizeAdmin(r *http.Request, body []byte) error {
 	if a.cfg.Dev {
+		// Open, but only to requests addressed to a loopback name: a DNS-rebinding page would arrive
+		// with its own host name.
+		if !loopbackHost(r.Host) {
+			return errNotLoopback
+		}
 		return nil
 	}
 	cred, err := a.verifier.Verify(r, body)

@@ -114,3 +114,49 @@ func TestAdminNeedsAnAdminKeyOutsideDevMode(t *testing.T) {
 		t.Fatal("dev key accepted outside dev mode")
 	}
 }
+
+func TestAdminEndpointsResistBrowserAttacksInDevMode(t *testing.T) {
+	e := sailtest.New(t)
+	// A page on another site posting to the developer's loopback server (no CORS preflight needed).
+	req, _ := http.NewRequest(http.MethodPost, e.API.URL+"/_sailcdn/origins", bytes.NewReader([]byte(`{"name":"x","url":"http://evil.test"}`)))
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.test")
+	if r := sailtest.Do(t, req); r.Status != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d %s", r.Status, r.Body)
+	}
+	// DNS rebinding: the request reaches loopback but names the attacker's host.
+	req, _ = http.NewRequest(http.MethodGet, e.API.URL+"/_sailcdn/clock", nil)
+	req.Host = "rebind.evil.test"
+	if r := sailtest.Do(t, req); r.Status != http.StatusForbidden {
+		t.Fatalf("rebinding Host: %d %s", r.Status, r.Body)
+	}
+	req, _ = http.NewRequest(http.MethodGet, e.API.URL+"/_sailcdn/clock", nil)
+	req.Host = "localhost:4580"
+	if r := sailtest.Do(t, req); r.Status != http.StatusOK {
+		t.Fatalf("localhost Host: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestRequireAdminGuardsMetrics(t *testing.T) {
+	admin := auth.Key{Profile: "ops", AccessKeyID: "AKIAOPS", Secret: "ops-secret", AccountID: "333333333333", Admin: true}
+	e := sailtest.New(t, func(c *sailtest.Config) {
+		c.Dev = false
+		keys, err := auth.NewKeyring(sailtest.Alice, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Keyring = keys
+	})
+	e.App.Handle("/metrics", e.App.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("sailcdn_edge_requests_total 1\n"))
+	})))
+	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("unsigned /metrics: %d", r.Status)
+	}
+	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, &sailtest.Alice); r.Status != http.StatusForbidden {
+		t.Fatalf("tenant key on /metrics: %d", r.Status)
+	}
+	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, &admin); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte("requests_total")) {
+		t.Fatalf("admin /metrics: %d %s", r.Status, r.Body)
+	}
+}

@@ -48,6 +48,7 @@ func TestAPI(t *testing.T) {
 		{"UnservedOperationsAnswer501", testUnservedOperationsAnswer501},
 		{"CostEstimateFromMeteredUsage", testCostEstimateFromMeteredUsage},
 		{"TerraformCallSequence", testTerraformCallSequence},
+		{"ConcurrentCreatesRespectQuotaAndNames", testConcurrentCreatesRespectQuotaAndNames},
 		{"CloudFormationCallSequence", testCloudFormationCallSequence},
 	}
 	for _, b := range sailtest.Backends() {
@@ -110,7 +111,10 @@ func wantAPIError[T error](t *testing.T, err error, status int, code string) T {
 		t.Fatalf("got %v (%T), want %T", err, err, target)
 	}
 	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() != status {
+	if !errors.As(err, &re) {
+		t.Fatalf("%v carries no HTTP response", err)
+	}
+	if re.HTTPStatusCode() != status {
 		t.Errorf("HTTP status %d, want %d", re.HTTPStatusCode(), status)
 	}
 	if code != "" {
@@ -208,7 +212,7 @@ func testCreateDistributionErrors(t *testing.T, b sailtest.Backend) {
 		{"duplicate name", func(in *ls.CreateDistributionInput) { in.DistributionName = aws.String("taken") },
 			isInvalid("AlreadyExists")},
 		{"bad name", func(in *ls.CreateDistributionInput) { in.DistributionName = aws.String("-bad-") },
-			isInvalid("")},
+			isInvalid("InvalidResourceName")},
 		{"unknown origin", func(in *ls.CreateDistributionInput) { in.Origin.Name = aws.String("nope") },
 			isNotFound("DoesNotExist")},
 		{"origin in another region", func(in *ls.CreateDistributionInput) { in.Origin.RegionName = types.RegionNameEuWest1 },
@@ -719,4 +723,52 @@ func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
 	}
 	_, err = c.GetCostEstimate(ctx, &ls.GetCostEstimateInput{ResourceName: aws.String("billed"), StartTime: aws.Time(time.Unix(day(10, 0), 0)), EndTime: aws.Time(time.Unix(day(13, 0), 0))})
 	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
+}
+
+// testConcurrentCreatesRespectQuotaAndNames: the quota and unique names are rules over the account's
+// set of rows; concurrent creates must neither exceed the quota nor create a name twice, and a loser
+// gets the documented error, never a 500.
+func testConcurrentCreatesRespectQuotaAndNames(t *testing.T, b sailtest.Backend) {
+	e, c := newEnv(t, b, func(cfg *sailtest.Config) { cfg.MaxDistributions = 3 })
+	mustCreate(t, c, "first")
+	race := func(names []string) (created int, errs []error) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, n := range names {
+			wg.Add(1)
+			go func(n string) {
+				defer wg.Done()
+				_, err := e.Client(sailtest.Alice, "us-east-1").CreateDistribution(ctx, createInput(n))
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					created++
+				} else {
+					errs = append(errs, err)
+				}
+			}(n)
+		}
+		wg.Wait()
+		return created, errs
+	}
+	// Six creates of one name: exactly one wins, the others are told the name is taken.
+	created, errs := race([]string{"same", "same", "same", "same", "same", "same"})
+	if created != 1 {
+		t.Fatalf("%d creates of one name succeeded", created)
+	}
+	for _, err := range errs {
+		wantAPIError[*types.InvalidInputException](t, err, 400, "AlreadyExists")
+	}
+	// Four creates at quota - 1: exactly one fits, the others are refused with QuotaExceeded.
+	created, errs = race([]string{"x1", "x2", "x3", "x4"})
+	if created != 1 {
+		t.Fatalf("%d creates at quota - 1 succeeded, want 1", created)
+	}
+	for _, err := range errs {
+		wantAPIError[*types.OperationFailureException](t, err, 400, "QuotaExceeded")
+	}
+	out, err := c.GetDistributions(ctx, &ls.GetDistributionsInput{})
+	if err != nil || len(out.Distributions) != 3 {
+		t.Fatalf("%d distributions exist, quota 3 (%v)", len(out.Distributions), err)
+	}
 }

@@ -295,6 +295,11 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 	}
 	var op *store.Operation
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		// The quota and the unique name are rules over the account's set of rows: lock the account so
+		// two creates (even in two processes on one PostgreSQL) cannot both pass the checks.
+		if err := tx.LockAccount(ctx, c.AccountID); err != nil {
+			return err
+		}
 		n, err := tx.CountDistributions(ctx, c.AccountID)
 		if err != nil {
 			return err
@@ -310,7 +315,8 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 			return err
 		}
 		// A domain clash between two random 13-character labels is astronomically unlikely, but the
-		// unique index would turn it into a failed create; draw again instead.
+		// unique index would turn it into a failed create; draw again instead. The name was checked
+		// under the account lock, so ErrExists here is the domain.
 		for attempt := 0; ; attempt++ {
 			d.DomainName = s.newDomainName()
 			err := tx.InsertDistribution(ctx, d)
@@ -319,6 +325,9 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 			}
 			if !errors.Is(err, store.ErrExists) || attempt == 3 {
 				return err
+			}
+			if _, err := tx.GetDistribution(ctx, c.AccountID, name); err == nil {
+				return invalid("AlreadyExists", "The distribution name %s is already in use in this account.", quoteName(name))
 			}
 		}
 		if err := tx.InsertBundleChange(ctx, &store.BundleChange{DistributionID: d.ID, AccountID: c.AccountID, BundleID: d.BundleID, EffectiveFrom: now}); err != nil {
@@ -468,6 +477,10 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDi
 
 	_, op, err := s.mutate(ctx, c, name, "UpdateDistribution", func(_ *store.Tx, d *store.Distribution, cfg *lightsail.LightsailDistribution, now time.Time) error {
 		if origin != nil {
+			if in.EnablePrivateOriginAccess == nil && cfg.Origin != nil && origin.ResourceType != nil && *origin.ResourceType == "Bucket" {
+				// Changing, say, only the protocol policy keeps private origin access as it was.
+				origin.IsPrivateOriginAccessEnabled = cfg.Origin.IsPrivateOriginAccessEnabled
+			}
 			cfg.Origin, cfg.OriginPublicDNS = origin, ptr(publicDNS)
 		}
 		if in.DefaultCacheBehavior != nil {
@@ -538,8 +551,14 @@ func (s *Service) UpdateDistributionBundle(ctx context.Context, in *lightsail.Up
 				WithTip("A distribution's bundle can be changed once per monthly billing cycle; ableToUpdateBundle tells whether a change is possible now.")
 		}
 		if cfg.Waf != nil && deref(cfg.Waf.IsWafEnabled) {
-			if _, ok := wafRulesByBundle[*in.BundleId]; !ok {
+			allowed, ok := wafRulesByBundle[*in.BundleId]
+			if !ok {
 				return invalid("InvalidBundle", "Distribution %s has WAF enabled, which bundle %s does not offer. Disable WAF first.", quoteName(d.Name), *in.BundleId)
+			}
+			for _, r := range cfg.Waf.WafRules {
+				if !slices.Contains(allowed, deref(r.Name)) {
+					return invalid("InvalidWafConfig", "The WAF rule %q of distribution %s is not available on bundle %s; remove it first.", deref(r.Name), quoteName(d.Name), *in.BundleId)
+				}
 			}
 		}
 		d.BundleID = *in.BundleId

@@ -119,3 +119,18 @@ func (tx *Tx) execGuarded(ctx context.Context, what, query string, args ...any) 
 	}
 	return res, nil
 }
+
+// LockAccount serialises, until the transaction ends, every transaction that locks the same account:
+// rules over an account's set of rows (at most N distributions, unique names) cannot be checked with a
+// row lock because the row that would break them does not exist yet. SQLite's BEGIN IMMEDIATE already
+// serialises all writers; PostgreSQL takes a transaction-scoped advisory lock on the account id. Take it
+// first in the transaction, before any other lock, so lock order is the same everywhere.
+func (tx *Tx) LockAccount(ctx context.Context, accountID string) error {
+	if tx.d.name != DriverPostgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "account:"+accountID); err != nil {
+		return fmt.Errorf("store: lock account: %w", err)
+	}
+	return nil
+}

@@ -51,6 +51,7 @@ func Inputs(ctx context.Context, db *store.DB, d *store.Distribution, from, to t
 
 // Row is one distribution's current cycle.
 type Row struct {
+	DistributionID   string         `json:"distributionId"`
 	AccountID        string         `json:"accountId"`
 	Distribution     string         `json:"distributionName"`
 	Cycle            string         `json:"cycle"`
@@ -97,7 +98,7 @@ func cycleRow(ctx context.Context, db *store.DB, cat billing.Catalog, d *store.D
 	if err != nil {
 		return Row{}, err
 	}
-	row := Row{AccountID: d.AccountID, Distribution: d.Name, Cycle: billing.CycleOf(now), BundleID: d.BundleID}
+	row := Row{DistributionID: d.ID, AccountID: d.AccountID, Distribution: d.Name, Cycle: billing.CycleOf(now), BundleID: d.BundleID}
 	if len(reports) == 0 {
 		return row, nil
 	}

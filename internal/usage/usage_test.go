@@ -107,6 +107,7 @@ func TestWatcherLogsEachCrossingOnce(t *testing.T) {
 	}
 	addBytes(t, db, d, time.Date(2026, 4, 16, 0, 0, 0, 0, time.UTC), 10*gb) // 102 %
 	check()
+	check()
 	if n := strings.Count(logs.String(), `"threshold_percent":100`); n != 1 {
 		t.Fatalf("100 %% crossing logged %d times", n)
 	}

@@ -18,7 +18,8 @@ var Thresholds = []int64{8000, 10000}
 
 // Watcher periodically recomputes every live distribution's usage against its quota, exports it as the
 // gauge sailcdn_distribution_quota_used_ratio, and logs one event each time a distribution crosses a
-// threshold upwards within a cycle (a new cycle starts below every threshold again).
+// threshold upwards within a cycle (a new cycle starts below every threshold again). Each process
+// runs its own watcher: in a scale-out every process logs the crossing once.
 type Watcher struct {
 	DB       *store.DB
 	Catalog  billing.Catalog
@@ -29,7 +30,7 @@ type Watcher struct {
 	once  sync.Once
 	gauge *prometheus.GaugeVec
 	mu    sync.Mutex       // guards level
-	level map[string]level // "<account>/<name>" → highest threshold crossed, and in which cycle
+	level map[string]level // distribution id → highest threshold crossed, and in which cycle
 }
 
 type level struct {
@@ -100,7 +101,8 @@ func (w *Watcher) Check(ctx context.Context) error {
 			ratio = 1
 		}
 		w.gauge.WithLabelValues(r.AccountID, r.Distribution, r.BundleID).Set(ratio)
-		key := r.AccountID + "/" + r.Distribution
+		// Keyed by id: a distribution deleted and re-created under the same name is a new one.
+		key := r.DistributionID
 		crossed := int64(-1)
 		for _, th := range Thresholds {
 			if r.UsedBasisPoints >= th {
