@@ -127,7 +127,7 @@ func New(cfg Config) (*Edge, error) {
 		e.metrics = m
 	}
 	e.ids = newRequestIDs()
-	e.handler = h2c.NewHandler(http.HandlerFunc(e.serveHTTP), &http2.Server{})
+	e.handler = noUpgradeWithBody(h2c.NewHandler(http.HandlerFunc(e.serveHTTP), &http2.Server{}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -137,8 +137,21 @@ func New(cfg Config) (*Edge, error) {
 	return e, nil
 }
 
+// noUpgradeWithBody serves a request that asks to upgrade to h2c while carrying a body as plain
+// HTTP/1.1: x/net's h2c handler reads such a body whole into memory before anything else runs, so any
+// viewer could make the edge buffer gigabytes. Bodiless upgrades (curl --http2) still upgrade.
+func noUpgradeWithBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 && r.Header.Get("Upgrade") != "" {
+			r.Header.Del("Upgrade")
+			r.Header.Del("Http2-Settings")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Handler serves viewers over HTTP/1.1 and cleartext HTTP/2 (h2c, both prior knowledge and
-// Upgrade).
+// Upgrade for requests without a body).
 func (e *Edge) Handler() http.Handler { return e.handler }
 
 // Listener wraps ln for metering (ln itself when metering is off).

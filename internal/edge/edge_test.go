@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -519,5 +520,22 @@ func TestPrometheusMetrics(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(text)
+	}
+}
+
+// An h2c upgrade request with a body is served as HTTP/1.1 (its body streamed to the origin), never
+// read whole into memory first by the upgrade path.
+func TestH2CUpgradeWithBodyIsServedAsHTTP1(t *testing.T) {
+	h := newHarness(t)
+	o := h.origin("web", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h.distribution("site", "web", nil)
+	body := strings.Repeat("b", 1<<20)
+	c := h.rawDial()
+	c.send("POST /upload HTTP/1.1\r\nHost: site.cdn.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n" +
+		"HTTP2-Settings: AAMAAABkAAQAAP__\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	resp, _ := c.readResponse(http.MethodPost)
+	_, got := o.lastRequest()
+	if resp.StatusCode != http.StatusNoContent || resp.ProtoMajor != 1 || len(got) != len(body) {
+		t.Fatalf("got %s %d, origin read %d bytes", resp.Proto, resp.StatusCode, len(got))
 	}
 }

@@ -136,7 +136,9 @@ func (d *distribution) applyErrorTTL(resp *http.Response) {
 	if hasExplicitFreshness(resp.Header) {
 		return
 	}
-	resp.Header.Add("Cache-Control", "max-age="+strconv.FormatInt(int64(defaultErrorTTL/time.Second), 10))
+	// s-maxage, not max-age: the lifetime is for this shared cache; viewers' browsers are not told to
+	// keep the error.
+	resp.Header.Add("Cache-Control", "s-maxage="+strconv.FormatInt(int64(defaultErrorTTL/time.Second), 10))
 }
 
 // hasExplicitFreshness reports whether a response states its own lifetime (RFC 9111 §4.2.1:

@@ -93,6 +93,9 @@ func bodyAllowed(status int) bool {
 	return status >= 200 && status != 204 && status != 304
 }
 
+// unsharedFields are response fields addressed to one viewer, never stored in the shared cache.
+var unsharedFields = []string{"Set-Cookie", "Set-Cookie2"}
+
 // entryInput is what newEntry needs besides the analysed response.
 type entryInput struct {
 	method    string
@@ -112,6 +115,12 @@ func newEntry(in entryInput) *entry {
 	// The cache computes Age itself on every reuse (RFC 9111 §5.1); the origin's value lives on
 	// in correctedAge.
 	delete(h, "Age")
+	// One viewer's cookie is never replayed to another: the viewer whose request filled the entry got
+	// the origin's Set-Cookie; the shared copy does not keep it (RFC 6265 §8 and RFC 9111 §7 warn of
+	// exactly this; CDNs that cache responses with Set-Cookie strip it or do not cache).
+	for _, f := range unsharedFields {
+		delete(h, f)
+	}
 	// RFC 9111 §5.2.2.4 / §5.2.2.7: fields named by qualified no-cache or private are not stored.
 	for _, f := range info.cc.noCacheFields {
 		delete(h, f)
@@ -199,7 +208,7 @@ func mergeNotModified(stored, notModified http.Header, received time.Time) http.
 		out[k] = v
 	}
 	for k, v := range notModified {
-		if k == "Content-Length" {
+		if k == "Content-Length" || slices.Contains(unsharedFields, k) {
 			continue
 		}
 		out[k] = v
