@@ -229,3 +229,37 @@ func TestStoreFlusherDropsUnknownDistributions(t *testing.T) {
 		t.Fatalf("rows %+v, err %v", rows, err)
 	}
 }
+
+// One keep-alive connection carrying requests for two distributions in turn: each request's bytes go
+// to its own distribution, and the totals equal what the viewer wrote and read.
+func TestMeteringAttributesKeepAliveBytesPerRequest(t *testing.T) {
+	h := newHarness(t)
+	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=300")
+		w.Write(bytes.Repeat([]byte(r.URL.Path), 500))
+	})
+	a := h.distribution("site", "web", nil)
+	b := h.distribution("other", "web", nil)
+	c := h.rawDial()
+	want := map[string]*meter.Usage{a.ID: {DistributionID: a.ID}, b.ID: {DistributionID: b.ID}}
+	for i := 0; i < 6; i++ {
+		host, id := "site.cdn.test", a.ID
+		if i%2 == 1 {
+			host, id = "other.cdn.test", b.ID
+		}
+		wrote, read := c.wrote, c.nread
+		c.send(fmt.Sprintf("GET /p%d HTTP/1.1\r\nHost: %s\r\n\r\n", i/2, host))
+		resp, _ := c.readResponse("GET")
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+		want[id].Requests++
+		want[id].BytesUploaded += c.wrote - wrote
+		want[id].BytesDownloaded += c.nread - read
+	}
+	c.c.Close()
+	eventually(t, 3*time.Second, "per-distribution bytes on one connection", func() bool {
+		p := h.meter.Pending()
+		return usageTotal(p, a.ID) == *want[a.ID] && usageTotal(p, b.ID) == *want[b.ID]
+	})
+}
