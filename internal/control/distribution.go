@@ -333,7 +333,7 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 		if err := tx.InsertBundleChange(ctx, &store.BundleChange{DistributionID: d.ID, AccountID: c.AccountID, BundleID: d.BundleID, EffectiveFrom: now}); err != nil {
 			return err
 		}
-		op, err = s.succeeded(ctx, tx, c, "CreateDistribution", "Distribution", name, now)
+		op, err = s.succeeded(ctx, tx, c, onDistribution("CreateDistribution", name), now)
 		return err
 	})
 	if err != nil {
@@ -429,7 +429,7 @@ func (s *Service) mutate(ctx context.Context, c Caller, name, opType string, fn 
 		if err := tx.UpdateDistribution(ctx, d); err != nil {
 			return err
 		}
-		op, err = s.succeeded(ctx, tx, c, opType, "Distribution", name, now)
+		op, err = s.succeeded(ctx, tx, c, onDistribution(opType, name), now)
 		return err
 	})
 	return d, op, err
@@ -591,7 +591,7 @@ func (s *Service) DeleteDistribution(ctx context.Context, in *lightsail.DeleteDi
 		if err := tx.DeleteDistribution(ctx, d.ID, now); err != nil {
 			return err
 		}
-		op, err = s.succeeded(ctx, tx, c, "DeleteDistribution", "Distribution", name, now)
+		op, err = s.succeeded(ctx, tx, c, onDistribution("DeleteDistribution", name), now)
 		return err
 	})
 	if err != nil {

@@ -15,16 +15,26 @@ import (
 // operationsPageSize: GetOperations returns at most 200 operations per call (API doc).
 const operationsPageSize = 200
 
+// opRecord names an operation: its type (the API name) and the resource it acted on.
+type opRecord struct {
+	opType, resourceType, resourceName string
+}
+
+// onDistribution is the opRecord of opType acting on the named distribution.
+func onDistribution(opType, name string) opRecord {
+	return opRecord{opType: opType, resourceType: "Distribution", resourceName: name}
+}
+
 // succeeded records an operation that completed with the change it describes. sailcdn applies changes
 // within the transaction that records them, so operations are born "Succeeded" and terminal: never
 // "NotStarted", on which Terraform's waiter aborts (reference §5.9).
-func (s *Service) succeeded(ctx context.Context, tx *store.Tx, c Caller, opType, resourceType, resourceName string, now time.Time) (*store.Operation, error) {
+func (s *Service) succeeded(ctx context.Context, tx *store.Tx, c Caller, what opRecord, now time.Time) (*store.Operation, error) {
 	op := &store.Operation{
 		ID:               uuid.NewString(),
 		AccountID:        c.AccountID,
-		ResourceName:     resourceName,
-		ResourceType:     resourceType,
-		OperationType:    opType,
+		ResourceName:     what.resourceName,
+		ResourceType:     what.resourceType,
+		OperationType:    what.opType,
 		Status:           "Succeeded",
 		RegionName:       c.Region,
 		AvailabilityZone: "all",

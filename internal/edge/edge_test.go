@@ -539,3 +539,34 @@ func TestH2CUpgradeWithBodyIsServedAsHTTP1(t *testing.T) {
 		t.Fatalf("got %s %d, origin read %d bytes", resp.Proto, resp.StatusCode, len(got))
 	}
 }
+
+// A deleted distribution's series leave /metrics: the registry does not grow with every distribution
+// ever served.
+func TestDeletedDistributionLeavesMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := newHarness(t, func(c *Config) {
+		m, err := NewMeter(c.Store, clock.Wall{}, reg, c.Logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Meter, c.Registry = m, reg
+	})
+	h.origin("web", cacheable)
+	d := h.distribution("site", "web", nil)
+	h.get("site.cdn.test", "/a")
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		h.edge.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return rec.Body.String()
+	}
+	eventually(t, 2*time.Second, "series of the live distribution", func() bool {
+		return strings.Contains(scrape(), `sailcdn_edge_requests_total{distribution_id="`+d.ID+`"} 1`)
+	})
+	if err := h.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteDistribution(ctx, d.ID, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	h.reload()
+	if text := scrape(); strings.Contains(text, d.ID) {
+		t.Fatalf("/metrics still names the deleted distribution:\n%s", text)
+	}
+}

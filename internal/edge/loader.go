@@ -67,6 +67,8 @@ func (e *Edge) purgeChanged(cur, next *snapshot) {
 	for id := range cur.byID {
 		if next.byID[id] == nil {
 			e.cache.Purge(id)
+			e.metrics.forget(id)
+			e.meter.Forget(id)
 		}
 	}
 }

@@ -80,6 +80,16 @@ func (m *edgeMetrics) dist(id string) *distMetrics {
 	return v.(*distMetrics)
 }
 
+// forget drops a deleted distribution's series, so /metrics does not grow with every distribution
+// ever served.
+func (m *edgeMetrics) forget(id string) {
+	if m == nil {
+		return
+	}
+	m.perDist.Delete(id)
+	m.results.DeletePartialMatch(prometheus.Labels{"distribution_id": id})
+}
+
 func (d *distMetrics) result(s httpcache.CacheStatus) {
 	if d == nil || int(s) >= len(d.results) || d.results[s] == nil {
 		return

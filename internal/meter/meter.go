@@ -183,6 +183,14 @@ func (m *Meter) add(dist string, d delta) {
 	m.prom.add(dist, d)
 }
 
+// Forget drops a deleted distribution's Prometheus series. Its pending usage still reaches the store.
+func (m *Meter) Forget(distributionID string) {
+	if m == nil {
+		return
+	}
+	m.prom.forget(distributionID)
+}
+
 // Run flushes every Interval until ctx ends or Close is called. Each round first attributes the
 // bytes of connections still busy (a long download shows up while it runs, in the minute it is
 // transferred). Flush errors are logged and retried next round.

@@ -97,6 +97,18 @@ func (p *promMetrics) add(id string, d delta) {
 	}
 }
 
+// forget drops a distribution's series (its usage rows are unaffected).
+func (p *promMetrics) forget(id string) {
+	if p == nil {
+		return
+	}
+	p.perDist.Delete(id)
+	p.requests.DeleteLabelValues(id)
+	p.down.DeleteLabelValues(id)
+	p.up.DeleteLabelValues(id)
+	p.errors.DeletePartialMatch(prometheus.Labels{"distribution_id": id})
+}
+
 func (p *promMetrics) unattributed(up, down int64) {
 	if p == nil {
 		return
