@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sailcdn/sailcdn/internal/awsjson"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -41,19 +42,15 @@ const maxBody = 64 << 10
 // OriginTypes are the Lightsail resource types a distribution can use as its origin.
 var OriginTypes = []string{"Instance", "LoadBalancer", "Bucket", "ContainerService"}
 
-type apiError struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// fail answers with an AWS-shaped error through the same writer as the Lightsail API.
 func fail(w http.ResponseWriter, status int, typ, format string, args ...any) {
-	writeJSON(w, status, apiError{Type: typ, Message: fmt.Sprintf(format, args...)})
+	awsjson.WriteError(w, &awsjson.Error{Type: typ, Status: status, Message: fmt.Sprintf(format, args...)})
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,6 +61,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.Authorize != nil {
 		if err := h.Authorize(r, body); err != nil {
+			// A signature problem is told as SigV4 tells it; anything else is a plain refusal.
+			var apiErr awsjson.APIError
+			if errors.As(err, &apiErr) {
+				awsjson.WriteError(w, apiErr)
+				return
+			}
 			fail(w, http.StatusForbidden, "AccessDeniedException", "%s", err.Error())
 			return
 		}
@@ -104,7 +107,7 @@ func (h *Handler) clock(w http.ResponseWriter, r *http.Request, body []byte) {
 		h.log().Info("server clock moved", "now", t.UTC().Format(time.RFC3339))
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		fail(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "use GET or POST")
+		fail(w, http.StatusMethodNotAllowed, awsjson.TypeUnknownOperation, "use GET or POST")
 		return
 	}
 	writeJSON(w, http.StatusOK, clockBody{Now: h.Clock.Now().UTC().Format(time.RFC3339Nano)})
@@ -162,7 +165,7 @@ func (h *Handler) origins(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		fail(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "use GET or POST")
+		fail(w, http.StatusMethodNotAllowed, awsjson.TypeUnknownOperation, "use GET or POST")
 		return
 	}
 	list, err := h.Store.ListOrigins(r.Context())

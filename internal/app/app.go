@@ -118,20 +118,19 @@ type UsageReport struct {
 
 // usage serves GET /_sailcdn/usage[?account=ID]: every live distribution's current cycle against its quota.
 func (a *App) usage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
 	if r.Method != http.MethodGet {
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		_, _ = w.Write([]byte(`{"__type":"MethodNotAllowed","message":"use GET"}`))
+		w.Header().Set("Allow", "GET")
+		awsjson.WriteError(w, &awsjson.Error{Type: awsjson.TypeUnknownOperation, Status: http.StatusMethodNotAllowed, Message: "use GET"})
 		return
 	}
 	now := a.cfg.Clock.Now()
 	rows, err := usage.Report(r.Context(), a.cfg.Store, a.Control.Catalog(), r.URL.Query().Get("account"), now)
 	if err != nil {
 		a.cfg.Logger.Error("usage report", "err", err)
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte(`{"__type":"ServiceException","message":"could not compute usage"}`))
+		awsjson.WriteError(w, lightsail.Errorf(lightsail.ServiceFailure, "InternalError", "could not compute usage"))
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(UsageReport{Now: now, Distributions: rows})
 }
 
@@ -172,9 +171,7 @@ func loopbackHost(hostport string) bool {
 func (a *App) RequireAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := a.authorizeAdmin(r, nil); err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_ = json.NewEncoder(w).Encode(map[string]string{"__type": "AccessDeniedException", "message": err.Error()})
+			awsjson.WriteError(w, lightsail.Errorf(lightsail.AccessDenied, "", "%s", err.Error()))
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -81,9 +81,16 @@ func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err erro
 		// so it is treated like any other unknown error.
 		apiErr = s.internal(ctx, err)
 	}
+	WriteError(w, apiErr)
+}
+
+// WriteError writes apiErr as an AWS JSON error response: the status it names (a status outside
+// 400–599 becomes 500, so a failure can never read as a result), X-Amzn-ErrorType, and the body
+// {"__type","code","docs","message","tip"}. Server uses it for every failure; other handlers on
+// the same port (admin endpoints) use it so that all of sailcdn's errors look alike.
+func WriteError(w http.ResponseWriter, apiErr APIError) {
 	status := apiErr.HTTPStatus()
 	if status < 400 || status > 599 {
-		// An error type claiming success would let a client read a failure as a result.
 		status = http.StatusInternalServerError
 	}
 	b := errorBody{Type: apiErr.ErrorType(), Code: apiErr.ErrorType(), Message: apiErr.ErrorMessage()}
