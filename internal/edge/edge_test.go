@@ -474,15 +474,28 @@ func TestAsteriskTargetIsRefused(t *testing.T) {
 	}
 }
 
-func TestPrometheusMetrics(t *testing.T) {
+// newMeteredHarness is a harness whose meter and edge register their series in one registry, for
+// the /metrics tests.
+func newMeteredHarness(t *testing.T) *harness {
 	reg := prometheus.NewRegistry()
-	h := newHarness(t, func(c *Config) {
+	return newHarness(t, func(c *Config) {
 		m, err := NewMeter(c.Store, clock.Wall{}, reg, c.Logger)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Meter, c.Registry = m, reg
 	})
+}
+
+// scrapeMetrics returns what /metrics answers now.
+func scrapeMetrics(h *harness) string {
+	rec := httptest.NewRecorder()
+	h.edge.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
+}
+
+func TestPrometheusMetrics(t *testing.T) {
+	h := newMeteredHarness(t)
 	h.origin("web", cacheable)
 	d := h.distribution("site", "web", nil)
 	h.get("site.cdn.test", "/a")
@@ -500,9 +513,7 @@ func TestPrometheusMetrics(t *testing.T) {
 	// whole response; give the last one a moment.
 	var text string
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		rec := httptest.NewRecorder()
-		h.edge.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-		text = rec.Body.String()
+		text = scrapeMetrics(h)
 		missing := 0
 		for _, want := range wants {
 			if !strings.Contains(text, want) {
@@ -543,22 +554,11 @@ func TestH2CUpgradeWithBodyIsServedAsHTTP1(t *testing.T) {
 // A deleted distribution's series leave /metrics: the registry does not grow with every distribution
 // ever served.
 func TestDeletedDistributionLeavesMetrics(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	h := newHarness(t, func(c *Config) {
-		m, err := NewMeter(c.Store, clock.Wall{}, reg, c.Logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Meter, c.Registry = m, reg
-	})
+	h := newMeteredHarness(t)
 	h.origin("web", cacheable)
 	d := h.distribution("site", "web", nil)
 	h.get("site.cdn.test", "/a")
-	scrape := func() string {
-		rec := httptest.NewRecorder()
-		h.edge.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-		return rec.Body.String()
-	}
+	scrape := func() string { return scrapeMetrics(h) }
 	eventually(t, 2*time.Second, "series of the live distribution", func() bool {
 		return strings.Contains(scrape(), `sailcdn_edge_requests_total{distribution_id="`+d.ID+`"} 1`)
 	})
