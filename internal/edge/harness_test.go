@@ -22,6 +22,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 	"github.com/sailcdn/sailcdn/internal/lightsail"
 	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/meter/metertest"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -37,7 +38,7 @@ type harness struct {
 	meter      *meter.Meter
 	cacheClock *clock.Offset // the cache's clock: wall time that tests can move forward
 	srv        *httptest.Server
-	tap        *tapListener // counts every byte on the edge's sockets, below the meter
+	tap        *metertest.TapListener // counts every byte on the edge's sockets, below the meter
 	client     *http.Client
 }
 
@@ -73,7 +74,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h := &harness{t: t, db: db, dbPath: dbPath, edge: e, meter: cfg.Meter, cacheClock: cacheClock}
 	h.srv = httptest.NewUnstartedServer(e.Handler())
 	e.Instrument(h.srv.Config)
-	h.tap = &tapListener{Listener: h.srv.Listener}
+	h.tap = &metertest.TapListener{Listener: h.srv.Listener}
 	h.srv.Listener = e.Listener(h.tap)
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
@@ -265,37 +266,6 @@ func hdr(kv ...string) http.Header {
 func (r response) xcache() string {
 	v, _, _ := strings.Cut(r.header.Get("X-Cache"), " ")
 	return v
-}
-
-// tapListener counts the bytes that cross the edge's sockets, below the meter.
-type tapListener struct {
-	net.Listener
-	read, written atomic.Int64
-}
-
-func (l *tapListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &tapConn{Conn: c, l: l}, nil
-}
-
-type tapConn struct {
-	net.Conn
-	l *tapListener
-}
-
-func (c *tapConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.l.read.Add(int64(n))
-	return n, err
-}
-
-func (c *tapConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.l.written.Add(int64(n))
-	return n, err
 }
 
 // eventually polls cond every 10 ms until it holds or within elapses.

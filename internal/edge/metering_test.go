@@ -70,20 +70,6 @@ func (rc *rawConn) readResponse(method string) (*http.Response, []byte) {
 	return resp, b
 }
 
-func usageTotal(us []meter.Usage, id string) meter.Usage {
-	out := meter.Usage{DistributionID: id}
-	for _, u := range us {
-		if u.DistributionID == id {
-			out.Requests += u.Requests
-			out.BytesDownloaded += u.BytesDownloaded
-			out.BytesUploaded += u.BytesUploaded
-			out.Status4xx += u.Status4xx
-			out.Status5xx += u.Status5xx
-		}
-	}
-	return out
-}
-
 // The meter's counts equal the bytes a raw TCP viewer wrote and read, for misses, hits, range
 // responses, uploads, refusals and error statuses; and they reach the store exactly.
 func TestMeteringIsByteExact(t *testing.T) {
@@ -146,7 +132,7 @@ func TestMeteringIsByteExact(t *testing.T) {
 		o.c.Close()
 	}
 	eventually(t, 3*time.Second, "meter matches the viewer's bytes", func() bool {
-		return usageTotal(h.meter.Pending(), d.ID) == want
+		return meter.Sum(h.meter.Pending(), d.ID) == want
 	})
 
 	if err := h.meter.Flush(ctx); err != nil {
@@ -203,10 +189,10 @@ func TestMeteringAbortedDownload(t *testing.T) {
 		t.Fatal("the origin transfer did not stop after the viewer left")
 	}
 	eventually(t, 5*time.Second, "download attributed", func() bool {
-		u := usageTotal(h.meter.Pending(), d.ID)
-		return u.Requests == 1 && u.BytesDownloaded == h.tap.written.Load()
+		u := meter.Sum(h.meter.Pending(), d.ID)
+		return u.Requests == 1 && u.BytesDownloaded == h.tap.Written.Load()
 	})
-	u := usageTotal(h.meter.Pending(), d.ID)
+	u := meter.Sum(h.meter.Pending(), d.ID)
 	if u.BytesDownloaded < c.nread || u.BytesDownloaded >= size || u.BytesUploaded != c.wrote {
 		t.Fatalf("counted %+v; the viewer wrote %d and read %d of a %d-byte body", u, c.wrote, c.nread, size)
 	}
@@ -260,12 +246,12 @@ func TestMeteringAttributesKeepAliveBytesPerRequest(t *testing.T) {
 		// request that arrives earlier before the previous one is accounted (the documented
 		// approximation, which moves bytes between two requests but keeps totals exact).
 		eventually(t, 3*time.Second, "request booked", func() bool {
-			return usageTotal(h.meter.Pending(), id) == *want[id]
+			return meter.Sum(h.meter.Pending(), id) == *want[id]
 		})
 	}
 	c.c.Close()
 	eventually(t, 3*time.Second, "per-distribution bytes on one connection", func() bool {
 		p := h.meter.Pending()
-		return usageTotal(p, a.ID) == *want[a.ID] && usageTotal(p, b.ID) == *want[b.ID]
+		return meter.Sum(p, a.ID) == *want[a.ID] && meter.Sum(p, b.ID) == *want[b.ID]
 	})
 }

@@ -183,6 +183,22 @@ func (m *Meter) add(dist string, d delta) {
 	m.prom.add(dist, d)
 }
 
+// Sum adds up the rows of one distribution (every minute), e.g. of Pending.
+func Sum(us []Usage, distributionID string) Usage {
+	out := Usage{DistributionID: distributionID}
+	for _, u := range us {
+		if u.DistributionID != distributionID {
+			continue
+		}
+		out.Requests += u.Requests
+		out.BytesDownloaded += u.BytesDownloaded
+		out.BytesUploaded += u.BytesUploaded
+		out.Status4xx += u.Status4xx
+		out.Status5xx += u.Status5xx
+	}
+	return out
+}
+
 // Forget drops a deleted distribution's Prometheus series. Its pending usage still reaches the store.
 func (m *Meter) Forget(distributionID string) {
 	if m == nil {

@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+
+	"github.com/sailcdn/sailcdn/internal/meter/metertest"
 )
 
 // sink records flushed batches.
@@ -51,46 +53,13 @@ func newTestMeter(t *testing.T, cfg Config) (*Meter, *sink) {
 	return m, s
 }
 
-// tapListener counts every byte that crosses the sockets below the meter: the oracle for "the
-// meter counts exactly the bytes written to and read from the socket".
-type tapListener struct {
-	net.Listener
-	read, written atomic.Int64
-}
-
-func (l *tapListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &tapConn{Conn: c, l: l}, nil
-}
-
-type tapConn struct {
-	net.Conn
-	l *tapListener
-}
-
-func (c *tapConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.l.read.Add(int64(n))
-	return n, err
-}
-
-func (c *tapConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.l.written.Add(int64(n))
-	return n, err
-}
-
-// serve runs h on a metered HTTP/1.1 server and returns its address and byte tap.
-func serve(t *testing.T, m *Meter, h http.Handler) (string, *tapListener) {
+func serve(t *testing.T, m *Meter, h http.Handler) (string, *metertest.TapListener) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tap := &tapListener{Listener: ln}
+	tap := &metertest.TapListener{Listener: ln}
 	srv := &http.Server{Handler: h}
 	m.Instrument(srv)
 	go srv.Serve(m.Listener(tap))
@@ -176,28 +145,13 @@ func waitFor(t *testing.T, m *Meter, want Usage) {
 	deadline := time.Now().Add(3 * time.Second)
 	var got Usage
 	for time.Now().Before(deadline) {
-		got = total(m.Pending(), want.DistributionID)
+		got = Sum(m.Pending(), want.DistributionID)
 		if got == want {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("usage of %s:\n got %+v\nwant %+v", want.DistributionID, got, want)
-}
-
-func total(us []Usage, dist string) Usage {
-	out := Usage{DistributionID: dist}
-	for _, u := range us {
-		if u.DistributionID != dist {
-			continue
-		}
-		out.Requests += u.Requests
-		out.BytesDownloaded += u.BytesDownloaded
-		out.BytesUploaded += u.BytesUploaded
-		out.Status4xx += u.Status4xx
-		out.Status5xx += u.Status5xx
-	}
-	return out
 }
 
 func TestHTTP1BytesMatchWhatTheClientSentAndReceived(t *testing.T) {
@@ -301,8 +255,8 @@ func TestHTTP1BytesMatchWhatTheClientSentAndReceived(t *testing.T) {
 				want.Status4xx = 1
 			}
 			waitFor(t, m, want)
-			if tap.read.Load() != c.wrote || tap.written.Load() != c.nread {
-				t.Errorf("socket tap read %d wrote %d; client wrote %d read %d", tap.read.Load(), tap.written.Load(), c.wrote, c.nread)
+			if tap.Read.Load() != c.wrote || tap.Written.Load() != c.nread {
+				t.Errorf("socket tap read %d wrote %d; client wrote %d read %d", tap.Read.Load(), tap.Written.Load(), c.wrote, c.nread)
 			}
 		})
 	}
@@ -366,8 +320,8 @@ func TestHTTP1AbortedDownloadCountsWhatReachedTheSocket(t *testing.T) {
 	<-handlerDone
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		got := total(m.Pending(), "big")
-		if got.BytesDownloaded == tap.written.Load() && got.Requests == 1 {
+		got := Sum(m.Pending(), "big")
+		if got.BytesDownloaded == tap.Written.Load() && got.Requests == 1 {
 			if got.BytesDownloaded < c.nread || got.BytesDownloaded >= size {
 				t.Fatalf("counted %d bytes down; the client read %d of a %d-byte body", got.BytesDownloaded, c.nread, size)
 			}
@@ -377,7 +331,7 @@ func TestHTTP1AbortedDownloadCountsWhatReachedTheSocket(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("counted %+v; the socket carried %d bytes down", got, tap.written.Load())
+			t.Fatalf("counted %+v; the socket carried %d bytes down", got, tap.Written.Load())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -402,7 +356,7 @@ func TestLongDownloadIsCountedWhileItRuns(t *testing.T) {
 		s.mu.Lock()
 		var flushed Usage
 		for _, b := range s.batches {
-			u := total(b, "slow")
+			u := Sum(b, "slow")
 			flushed.BytesDownloaded += u.BytesDownloaded
 			flushed.Requests += u.Requests
 		}
@@ -453,7 +407,7 @@ func TestH2CCountsBodiesExactlyAndHeadersApproximately(t *testing.T) {
 	if len(got) != len(body) || resp.StatusCode != 404 {
 		t.Fatalf("got %d bytes, status %d", len(got), resp.StatusCode)
 	}
-	u := total(m.Pending(), "h2")
+	u := Sum(m.Pending(), "h2")
 	// Bodies exactly; header sections by their HTTP/1.1 text size, which here is at least the
 	// status line and the one field the handler set.
 	headDown := u.BytesDownloaded - int64(len(body))

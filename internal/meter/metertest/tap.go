@@ -1,0 +1,41 @@
+// Package metertest holds the oracle of the meter's tests: a listener that counts every byte crossing
+// the sockets below the meter, so "the meter counts exactly the bytes written to and read from the
+// socket" can be checked against the socket itself.
+package metertest
+
+import (
+	"net"
+	"sync/atomic"
+)
+
+// TapListener counts the bytes read from and written to every connection it accepts.
+type TapListener struct {
+	net.Listener
+	Read, Written atomic.Int64
+}
+
+// Accept wraps the accepted connection so that its traffic is counted.
+func (l *TapListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &tapConn{Conn: c, l: l}, nil
+}
+
+type tapConn struct {
+	net.Conn
+	l *TapListener
+}
+
+func (c *tapConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.l.Read.Add(int64(n))
+	return n, err
+}
+
+func (c *tapConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.l.Written.Add(int64(n))
+	return n, err
+}
