@@ -17,7 +17,7 @@ func (s *Service) GetDistributionBundles(ctx context.Context, _ *lightsail.GetDi
 		out.Bundles = append(out.Bundles, lightsail.DistributionBundle{
 			BundleId:             ptr(b.ID),
 			Name:                 ptr(b.Name),
-			Price:                ptr(b.Price.Float64()),
+			Price:                lightsail.NewDouble(b.Price.Float64()),
 			TransferPerMonthInGb: ptr(b.TransferPerMonthGB),
 			IsActive:             ptr(b.IsActive),
 		})

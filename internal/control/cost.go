@@ -61,11 +61,11 @@ func (s *Service) GetCostEstimate(ctx context.Context, in *lightsail.GetCostEsti
 	for _, day := range est.Days {
 		period := &lightsail.TimePeriod{Start: lightsail.NewTimestamp(day.Start), End: lightsail.NewTimestamp(day.End)}
 		plan.ResultsByTime = append(plan.ResultsByTime, lightsail.EstimateByTime{
-			UsageCost: ptr(day.PlanCost.Float64()), PricingUnit: ptr(pricingUnitHours), Unit: ptr(float64(day.PlanHours)),
+			UsageCost: lightsail.NewDouble(day.PlanCost.Float64()), PricingUnit: ptr(pricingUnitHours), Unit: lightsail.NewDouble(float64(day.PlanHours)),
 			Currency: ptr(estimateCurrency), TimePeriod: period,
 		})
 		overage.ResultsByTime = append(overage.ResultsByTime, lightsail.EstimateByTime{
-			UsageCost: ptr(day.OverageCost.Float64()), PricingUnit: ptr(pricingUnitGB), Unit: ptr(float64(day.OverageBytes) / billing.BytesPerGB),
+			UsageCost: lightsail.NewDouble(day.OverageCost.Float64()), PricingUnit: ptr(pricingUnitGB), Unit: lightsail.NewDouble(float64(day.OverageBytes) / billing.BytesPerGB),
 			Currency: ptr(estimateCurrency), TimePeriod: period,
 		})
 	}

@@ -175,15 +175,15 @@ func aggregateMetric(rows []store.UsageDelta, q *metricQuery) []lightsail.Metric
 		for _, st := range q.statistics {
 			switch st {
 			case "Sum":
-				dp.Sum = ptr(cur.sum)
+				dp.Sum = lightsail.NewDouble(cur.sum)
 			case "Average":
-				dp.Average = ptr(cur.sum / float64(cur.n))
+				dp.Average = lightsail.NewDouble(cur.sum / float64(cur.n))
 			case "Minimum":
-				dp.Minimum = ptr(cur.min)
+				dp.Minimum = lightsail.NewDouble(cur.min)
 			case "Maximum":
-				dp.Maximum = ptr(cur.max)
+				dp.Maximum = lightsail.NewDouble(cur.max)
 			case "SampleCount":
-				dp.SampleCount = ptr(float64(cur.n))
+				dp.SampleCount = lightsail.NewDouble(float64(cur.n))
 			}
 		}
 		out = append(out, dp)

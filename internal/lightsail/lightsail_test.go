@@ -3,6 +3,7 @@ package lightsail
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,22 @@ func TestEveryServedOperationIsInTheModel(t *testing.T) {
 	}
 	if len(AllOperations) < 150 || len(handlers) != 22 {
 		t.Errorf("AllOperations %d, handlers %d", len(AllOperations), len(handlers))
+	}
+}
+
+func TestDoubleAlwaysHasADecimalPoint(t *testing.T) {
+	cases := map[float64]string{35: "35.0", 2.5: "2.5", 0: "0.0", 0.000123: "0.000123", 1e21: "1e+21", -4: "-4.0"}
+	for v, want := range cases {
+		b, err := json.Marshal(Double(v))
+		if err != nil || string(b) != want {
+			t.Errorf("Marshal(%v) = %s, %v; want %s", v, b, err, want)
+		}
+		var back Double
+		if err := json.Unmarshal(b, &back); err != nil || float64(back) != v {
+			t.Errorf("round trip of %s: %v %v", b, back, err)
+		}
+	}
+	if _, err := json.Marshal(Double(math.NaN())); err == nil {
+		t.Error("NaN encoded")
 	}
 }

@@ -159,11 +159,11 @@ type DetachCertificateFromDistributionResult struct {
 
 // DistributionBundle is the model shape of the same name.
 type DistributionBundle struct {
-	BundleId             *string  `json:"bundleId,omitzero"`
-	IsActive             *bool    `json:"isActive,omitzero"`
-	Name                 *string  `json:"name,omitzero"`
-	Price                *float64 `json:"price,omitzero"`
-	TransferPerMonthInGb *int64   `json:"transferPerMonthInGb,omitzero"`
+	BundleId             *string `json:"bundleId,omitzero"`
+	IsActive             *bool   `json:"isActive,omitzero"`
+	Name                 *string `json:"name,omitzero"`
+	Price                *Double `json:"price,omitzero"`
+	TransferPerMonthInGb *int64  `json:"transferPerMonthInGb,omitzero"`
 }
 
 // DistributionCustomErrorResponse is the model shape of the same name.
@@ -193,8 +193,8 @@ type EstimateByTime struct {
 	Currency    *string     `json:"currency,omitzero"`
 	PricingUnit *string     `json:"pricingUnit,omitzero"`
 	TimePeriod  *TimePeriod `json:"timePeriod,omitzero"`
-	Unit        *float64    `json:"unit,omitzero"`
-	UsageCost   *float64    `json:"usageCost,omitzero"`
+	Unit        *Double     `json:"unit,omitzero"`
+	UsageCost   *Double     `json:"usageCost,omitzero"`
 }
 
 // GetCertificatesRequest is the model shape of the same name.
@@ -362,11 +362,11 @@ type LightsailDistribution struct {
 
 // MetricDatapoint is the model shape of the same name.
 type MetricDatapoint struct {
-	Average     *float64   `json:"average,omitzero"`
-	Maximum     *float64   `json:"maximum,omitzero"`
-	Minimum     *float64   `json:"minimum,omitzero"`
-	SampleCount *float64   `json:"sampleCount,omitzero"`
-	Sum         *float64   `json:"sum,omitzero"`
+	Average     *Double    `json:"average,omitzero"`
+	Maximum     *Double    `json:"maximum,omitzero"`
+	Minimum     *Double    `json:"minimum,omitzero"`
+	SampleCount *Double    `json:"sampleCount,omitzero"`
+	Sum         *Double    `json:"sum,omitzero"`
 	Timestamp   *Timestamp `json:"timestamp,omitzero"`
 	Unit        *string    `json:"unit,omitzero"`
 }

@@ -346,9 +346,9 @@ class TestBundle(Base):
         self.assertEqual(small["transferPerMonthInGb"], 50)
         for b in bundles.values():
             self.assertIsInstance(b["name"], str)
-            # A JSON number; Go writes 35.0 as 35, which botocore hands over as an int.
-            self.assertIsInstance(b["price"], (int, float))
-            self.assertNotIsInstance(b["price"], bool)
+            # A model double: always written with a decimal point, so botocore hands over a float
+            # (as for AWS), even for a whole-dollar price such as 35.0.
+            self.assertIsInstance(b["price"], float)
             self.assertIsInstance(b["transferPerMonthInGb"], int)
             self.assertIsInstance(b["isActive"], bool)
         self.assertTrue(all(bundles[i]["isActive"] for i in (BUNDLE_SMALL, BUNDLE_MEDIUM, BUNDLE_LARGE)))

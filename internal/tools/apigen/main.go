@@ -371,7 +371,7 @@ func (g *gen) goType(name string) string {
 	case "integer", "long":
 		return "*int64"
 	case "double", "float":
-		return "*float64"
+		return "*Double"
 	case "timestamp":
 		return "*Timestamp"
 	case "blob":
