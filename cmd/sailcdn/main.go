@@ -210,7 +210,15 @@ func serve(args []string) error {
 	}
 	defer db.Close()
 
+	// The server clock resumes where the admin endpoint last put it, and follows moves made by other
+	// processes sharing the database.
 	clk := clock.NewOffset(nil)
+	offset, err := db.ClockOffset(ctx)
+	if err != nil {
+		return err
+	}
+	clk.SetOffset(offset)
+	go followClock(ctx, db, clk, logger)
 	for _, spec := range c.origins {
 		name, url, ok := strings.Cut(spec, "=")
 		o := admin.OriginJSON{Name: name, URL: url}
@@ -275,4 +283,28 @@ func serve(args []string) error {
 	defer cancel()
 	// The edge first: its last requests end and the meter's final flush runs while the store is open.
 	return errors.Join(serveErr, es.shutdown(shutdownCtx), apiSrv.Shutdown(shutdownCtx))
+}
+
+// followClock applies clock moves saved by other processes (POST /_sailcdn/clock on any of them) within
+// a second.
+func followClock(ctx context.Context, db *store.DB, clk *clock.Offset, logger *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		offset, err := db.ClockOffset(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("read clock offset", "err", err)
+			}
+			continue
+		}
+		if offset != clk.Offset() {
+			clk.SetOffset(offset)
+		}
+	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +130,20 @@ func TestScaleOutOnPostgres(t *testing.T) {
 	waitEdge(t, a.edge, host, http.StatusOK)
 	waitEdge(t, b.edge, host, http.StatusOK)
 
+	// A clock move through A reaches B within a second or two.
+	postClock(t, a.endpoint, "2030-06-01T00:00:00Z")
+	for deadline := time.Now().Add(3 * time.Second); getClock(t, b.endpoint).Year() != 2030; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process B's clock did not follow A's move: %v", getClock(t, b.endpoint))
+		}
+	}
+	postClock(t, a.endpoint, time.Now().UTC().Format(time.RFC3339))
+	for deadline := time.Now().Add(3 * time.Second); getClock(t, b.endpoint).Year() == 2030; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("process B's clock did not follow A's move back")
+		}
+	}
+
 	// Both edges meter into the same store: requests through A and B add up in A's API.
 	before := requestsSum(t, ca)
 	for i := 0; i < 5; i++ {
@@ -161,4 +177,47 @@ func requestsSum(t *testing.T, c *lightsail.Client) float64 {
 		sum += aws.ToFloat64(dp.Sum)
 	}
 	return sum
+}
+
+func postClock(t *testing.T, endpoint, now string) {
+	t.Helper()
+	resp, err := http.Post(endpoint+"/_sailcdn/clock", "application/json", strings.NewReader(`{"now":"`+now+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST clock: %s", resp.Status)
+	}
+}
+
+func getClock(t *testing.T, endpoint string) time.Time {
+	t.Helper()
+	resp, err := http.Get(endpoint + "/_sailcdn/clock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Now time.Time }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body.Now
+}
+
+// The server clock survives a restart: billing cycles a developer moved to stay moved.
+func TestServerClockSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	dir := t.TempDir()
+	s := startCrashServer(t, dir)
+	postClock(t, s.endpoint, "2031-03-01T00:00:00Z")
+	if err := s.kill(); err == nil {
+		t.Fatal("server exited cleanly before the kill")
+	}
+	s = startCrashServer(t, dir)
+	if got := getClock(t, s.endpoint); got.Year() != 2031 || got.Month() != time.March {
+		t.Fatalf("clock after restart = %v, want 2031-03-01", got)
+	}
 }

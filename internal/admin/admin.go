@@ -23,6 +23,7 @@ import (
 type Clock interface {
 	Now() time.Time
 	Set(time.Time)
+	Offset() time.Duration
 }
 
 // Handler serves /_sailcdn/.
@@ -104,6 +105,12 @@ func (h *Handler) clock(w http.ResponseWriter, r *http.Request, body []byte) {
 			return
 		}
 		h.Clock.Set(t)
+		// Saved, so that a restart and every other process on the same database keep this "now".
+		if err := h.Store.SetClockOffset(r.Context(), h.Clock.Offset()); err != nil {
+			h.log().Error("save clock offset", "err", err)
+			fail(w, http.StatusInternalServerError, "ServiceException", "the clock moved but could not be saved")
+			return
+		}
 		h.log().Info("server clock moved", "now", t.UTC().Format(time.RFC3339))
 	default:
 		w.Header().Set("Allow", "GET, POST")

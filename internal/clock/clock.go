@@ -53,6 +53,12 @@ func (c *Offset) Set(t time.Time) {
 	c.offset.Store(int64(t.Sub(c.base())))
 }
 
+// Offset returns how far the clock is from the wall clock.
+func (c *Offset) Offset() time.Duration { return time.Duration(c.offset.Load()) }
+
+// SetOffset places the clock d away from the wall clock (how a saved offset is restored).
+func (c *Offset) SetOffset(d time.Duration) { c.offset.Store(int64(d)) }
+
 // Advance moves the clock forward by d (backward when d is negative).
 func (c *Offset) Advance(d time.Duration) {
 	c.offset.Add(int64(d))
