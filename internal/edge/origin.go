@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -76,7 +74,6 @@ func (e *Edge) fetcher(d *distribution) httpcache.Fetcher {
 		}
 		resp.Body = &watchedBody{ReadCloser: resp.Body, wd: wd}
 		d.forward.filterSetCookie(resp.Header)
-		d.applyErrorTTL(resp)
 		return resp, nil
 	}
 }
@@ -116,44 +113,4 @@ func (b *watchedBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.wd.cancel()
 	return err
-}
-
-// applyErrorTTL gives error responses their cache lifetime. A status listed in
-// customErrorResponses is cached for its errorCachingMinTTL, whatever the origin said; any other
-// error without explicit freshness for CloudFront's default of 10 s — without this, httpcache's
-// defaultTTL (a day, by default) would apply to heuristically cacheable errors such as 404. The
-// behaviour's minimum and maximum TTL still clamp the result (httpcache applies them to every
-// stored response).
-func (d *distribution) applyErrorTTL(resp *http.Response) {
-	if resp.StatusCode < 400 {
-		return
-	}
-	if ttl, ok := d.errorTTL[resp.StatusCode]; ok {
-		resp.Header["Cache-Control"] = []string{"max-age=" + strconv.FormatInt(int64(ttl/time.Second), 10)}
-		delete(resp.Header, "Expires")
-		return
-	}
-	if hasExplicitFreshness(resp.Header) {
-		return
-	}
-	// s-maxage, not max-age: the lifetime is for this shared cache; viewers' browsers are not told to
-	// keep the error.
-	resp.Header.Add("Cache-Control", "s-maxage="+strconv.FormatInt(int64(defaultErrorTTL/time.Second), 10))
-}
-
-// hasExplicitFreshness reports whether a response states its own lifetime (RFC 9111 §4.2.1:
-// s-maxage, max-age or Expires).
-func hasExplicitFreshness(h http.Header) bool {
-	if _, ok := h["Expires"]; ok {
-		return true
-	}
-	for _, line := range h["Cache-Control"] {
-		for d := range strings.SplitSeq(line, ",") {
-			name, _, _ := strings.Cut(strings.TrimSpace(d), "=")
-			if strings.EqualFold(name, "max-age") || strings.EqualFold(name, "s-maxage") {
-				return true
-			}
-		}
-	}
-	return false
 }

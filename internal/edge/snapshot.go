@@ -43,11 +43,10 @@ type distribution struct {
 	def       behavior
 
 	forward    forwarding
-	rootObject string                // defaultRootObject without a leading '/', "" if none
-	errorPages map[int]errorPage     // customErrorResponses by origin status code
-	errorTTL   map[int]time.Duration // errorCachingMinTTL by status (configured codes only)
-	fetch      httpcache.Fetcher     // bound to this distribution's origin settings
-	prom       *distMetrics          // nil without a registry
+	rootObject string            // defaultRootObject without a leading '/', "" if none
+	errorPages map[int]errorPage // customErrorResponses by origin status code
+	fetch      httpcache.Fetcher // bound to this distribution's origin settings
+	prom       *distMetrics      // nil without a registry
 }
 
 type pathBehavior struct {
@@ -130,10 +129,34 @@ func compile(row *store.Distribution, origins map[[2]string]store.Origin) (*dist
 	// Defaults are those CreateDistribution stores (reference §5.5), for rows written without them.
 	d.allowedMethods = methodSet(deref(s.AllowedHTTPMethods), "GET,HEAD,OPTIONS,PUT,PATCH,POST,DELETE")
 	cached := slices.Sorted(maps.Keys(methodSet(deref(s.CachedHTTPMethods), "GET,HEAD")))
+	// customErrorResponses: the error page to serve, and how long the error is cached whatever
+	// the origin said (errorCachingMinTTL).
+	var errorTTLs map[int]time.Duration
+	for _, r := range cfg.CustomErrorResponses {
+		code := int(deref(r.ErrorCode))
+		if code < 400 || code > 599 {
+			continue
+		}
+		if errorTTLs == nil {
+			errorTTLs, d.errorPages = map[int]time.Duration{}, map[int]errorPage{}
+		}
+		errorTTLs[code] = seconds(r.ErrorCachingMinTTL, int64(defaultErrorTTL/time.Second))
+		if p := deref(r.ResponsePagePath); p != "" {
+			page := errorPage{path: normalizePattern(p)}
+			if rc, err := strconv.Atoi(deref(r.ResponseCode)); err == nil && rc >= 200 && rc <= 599 {
+				page.responseCode = rc
+			}
+			d.errorPages[code] = page
+		}
+	}
 	base := httpcache.Policy{
-		DefaultTTL:    seconds(s.DefaultTTL, 86400),
-		MinTTL:        seconds(s.MinimumTTL, 0),
-		MaxTTL:        seconds(s.MaximumTTL, 31536000),
+		DefaultTTL: seconds(s.DefaultTTL, 86400),
+		MinTTL:     seconds(s.MinimumTTL, 0),
+		MaxTTL:     seconds(s.MaximumTTL, 31536000),
+		// Other errors without freshness of their own: CloudFront's default error caching (10 s)
+		// rather than the default TTL of a day.
+		ErrorTTL:      defaultErrorTTL,
+		ErrorTTLs:     errorTTLs,
 		CachedMethods: cached,
 	}
 	d.forward = compileForwarding(s)
@@ -152,23 +175,6 @@ func compile(row *store.Distribution, origins map[[2]string]store.Origin) (*dist
 			pattern:  normalizePattern(p),
 			behavior: behavior{name: p, policy: policyFor(base, &lightsail.CacheBehavior{Behavior: b.Behavior})},
 		})
-	}
-	for _, r := range cfg.CustomErrorResponses {
-		code := int(deref(r.ErrorCode))
-		if code < 400 || code > 599 {
-			continue
-		}
-		if d.errorTTL == nil {
-			d.errorTTL, d.errorPages = map[int]time.Duration{}, map[int]errorPage{}
-		}
-		d.errorTTL[code] = seconds(r.ErrorCachingMinTTL, int64(defaultErrorTTL/time.Second))
-		if p := deref(r.ResponsePagePath); p != "" {
-			page := errorPage{path: normalizePattern(p)}
-			if rc, err := strconv.Atoi(deref(r.ResponseCode)); err == nil && rc >= 200 && rc <= 599 {
-				page.responseCode = rc
-			}
-			d.errorPages[code] = page
-		}
 	}
 	return d, cfg.AlternativeDomainNames, nil
 }

@@ -55,6 +55,14 @@ type Policy struct {
 	MinTTL time.Duration
 	// MaxTTL caps every stored response's freshness. 0 means no cap.
 	MaxTTL time.Duration
+	// ErrorTTL is the freshness of an error response (status >= 400) that states none of its own,
+	// replacing DefaultTTL for errors: CloudFront caches errors for 10 s by default rather than
+	// for its default TTL. 0 leaves errors to the rules above.
+	ErrorTTL time.Duration
+	// ErrorTTLs forces the freshness of the listed error statuses, whatever the origin said
+	// (Lightsail's customErrorResponses errorCachingMinTTL): the response is stored for that long
+	// even under no-cache, no-store or private. MinTTL and MaxTTL still clamp it.
+	ErrorTTLs map[int]time.Duration
 	// CachedMethods lists the methods whose responses are cached, e.g. {"GET","HEAD"} (HEAD is
 	// answered from the stored GET response) or {"GET","HEAD","OPTIONS"} (OPTIONS responses are
 	// stored under their own method; RFC 9110 §9.3.7 makes them uncacheable by default, so

@@ -97,6 +97,10 @@ func analyze(in analyzeInput) respInfo {
 	lifetime, explicit, heuristicOK := freshnessLifetime(in.policy, in.status, h, cc, info.dateValue, in.responseTime)
 	p := in.policy
 	info.overridden = p.MinTTL > 0
+	if ttl, forced := p.ErrorTTLs[in.status]; forced {
+		// The operator's error caching time for this status overrides what the origin said.
+		lifetime, explicit, info.overridden = ttl, true, true
+	}
 	info.explicit = explicit
 
 	info.storable = storable(storableInput{
@@ -147,6 +151,9 @@ func freshnessLifetime(p Policy, status int, h http.Header, cc *directives, date
 			return 0, true, false
 		}
 		return max(0, t.Sub(dateValue)), true, false
+	}
+	if status >= 400 && p.ErrorTTL > 0 {
+		return p.ErrorTTL, false, true
 	}
 	if !heuristicallyCacheable(status) && !cc.public {
 		return 0, false, false
