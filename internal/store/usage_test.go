@@ -136,3 +136,32 @@ func TestAddUsageConcurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestQueryHourlyBytesOut(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := testContext(t)
+		d := insertDistribution(t, db, newDistribution("111111111111", "web"))
+		hour := int64(1_775_000_000 / 3600 * 3600)
+		rows := []UsageDelta{
+			{DistributionID: d.ID, Minute: hour, BytesDownloaded: 10},
+			{DistributionID: d.ID, Minute: hour + 60, BytesDownloaded: 5, Requests: 1},
+			{DistributionID: d.ID, Minute: hour + 3540, BytesDownloaded: 1},
+			{DistributionID: d.ID, Minute: hour + 3600, BytesUploaded: 7}, // no bytes out: no row
+			{DistributionID: d.ID, Minute: hour + 7200 + 120, BytesDownloaded: 3_000_000_000_000},
+		}
+		if err := db.AddUsage(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.QueryHourlyBytesOut(ctx, d.ID, hour, hour+3*3600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []HourlyBytesOut{{LastMinute: hour + 3540, Bytes: 16}, {LastMinute: hour + 7320, Bytes: 3_000_000_000_000}}
+		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+			t.Fatalf("got %+v, want %+v", got, want)
+		}
+		if got, _ := db.QueryHourlyBytesOut(ctx, d.ID, hour+60, hour+3600); len(got) != 1 || got[0].Bytes != 6 {
+			t.Fatalf("window is not applied per minute: %+v", got)
+		}
+	})
+}

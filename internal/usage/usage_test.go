@@ -20,7 +20,7 @@ import (
 
 const gb = int64(1_000_000_000)
 
-func seed(t *testing.T) (*store.DB, *store.Distribution) {
+func seed(t testing.TB) (*store.DB, *store.Distribution) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Config{DSN: filepath.Join(t.TempDir(), "u.db")})
@@ -43,7 +43,7 @@ func seed(t *testing.T) (*store.DB, *store.Distribution) {
 	return db, d
 }
 
-func addBytes(t *testing.T, db *store.DB, d *store.Distribution, at time.Time, n int64) {
+func addBytes(t testing.TB, db *store.DB, d *store.Distribution, at time.Time, n int64) {
 	t.Helper()
 	if err := db.AddUsage(context.Background(), []store.UsageDelta{{DistributionID: d.ID, Minute: at.Truncate(time.Minute).Unix(), Requests: 1, BytesDownloaded: n}}); err != nil {
 		t.Fatal(err)
