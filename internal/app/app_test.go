@@ -90,23 +90,30 @@ func TestAdminOrigins(t *testing.T) {
 	}
 }
 
-func TestAdminNeedsAnAdminKeyOutsideDevMode(t *testing.T) {
-	admin := auth.Key{Profile: "ops", AccessKeyID: "AKIAOPS", Secret: "ops-secret", AccountID: "333333333333", Admin: true}
-	e := sailtest.New(t, func(c *sailtest.Config) {
+// ops is an admin key (sailcdn_admin = true) of productionEnv.
+var ops = auth.Key{Profile: "ops", AccessKeyID: "AKIAOPS", Secret: "ops-secret", AccountID: "333333333333", Admin: true}
+
+// productionEnv runs sailcdn as without --dev: Alice's key and the admin key ops, no developer key.
+func productionEnv(t *testing.T) *sailtest.Env {
+	return sailtest.New(t, func(c *sailtest.Config) {
 		c.Dev = false
-		keys, err := auth.NewKeyring(sailtest.Alice, admin)
+		keys, err := auth.NewKeyring(sailtest.Alice, ops)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Keyring = keys
 	})
+}
+
+func TestAdminNeedsAnAdminKeyOutsideDevMode(t *testing.T) {
+	e := productionEnv(t)
 	if r := adminRequest(t, e, http.MethodGet, "/_sailcdn/clock", nil, nil); r.Status != 403 {
 		t.Fatalf("unsigned: %d", r.Status)
 	}
 	if r := adminRequest(t, e, http.MethodGet, "/_sailcdn/clock", nil, &sailtest.Alice); r.Status != 403 || r.JSON(t)["__type"] != "AccessDeniedException" {
 		t.Fatalf("non-admin key: %d %s", r.Status, r.Body)
 	}
-	if r := adminRequest(t, e, http.MethodPost, "/_sailcdn/clock", map[string]string{"now": "2027-01-01T00:00:00Z"}, &admin); r.Status != 200 {
+	if r := adminRequest(t, e, http.MethodPost, "/_sailcdn/clock", map[string]string{"now": "2027-01-01T00:00:00Z"}, &ops); r.Status != 200 {
 		t.Fatalf("admin key: %d %s", r.Status, r.Body)
 	}
 	// The dev key does not exist outside --dev.
@@ -138,15 +145,7 @@ func TestAdminEndpointsResistBrowserAttacksInDevMode(t *testing.T) {
 }
 
 func TestRequireAdminGuardsMetrics(t *testing.T) {
-	admin := auth.Key{Profile: "ops", AccessKeyID: "AKIAOPS", Secret: "ops-secret", AccountID: "333333333333", Admin: true}
-	e := sailtest.New(t, func(c *sailtest.Config) {
-		c.Dev = false
-		keys, err := auth.NewKeyring(sailtest.Alice, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Keyring = keys
-	})
+	e := productionEnv(t)
 	e.App.Handle("/metrics", e.App.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("sailcdn_edge_requests_total 1\n"))
 	})))
@@ -156,7 +155,7 @@ func TestRequireAdminGuardsMetrics(t *testing.T) {
 	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, &sailtest.Alice); r.Status != http.StatusForbidden {
 		t.Fatalf("tenant key on /metrics: %d", r.Status)
 	}
-	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, &admin); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte("requests_total")) {
+	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, &ops); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte("requests_total")) {
 		t.Fatalf("admin /metrics: %d %s", r.Status, r.Body)
 	}
 }

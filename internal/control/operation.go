@@ -80,6 +80,17 @@ func opViews(ops []store.Operation) []lightsail.Operation {
 	return out
 }
 
+// operationsPage turns up to operationsPageSize+1 rows (one more than a page, to learn whether
+// another page follows) into a page and the token of the next one.
+func operationsPage(ops []store.Operation) ([]lightsail.Operation, *string) {
+	var next *string
+	if len(ops) > operationsPageSize {
+		ops = ops[:operationsPageSize]
+		next = ptr(encodeToken("o", strconv.FormatInt(ops[len(ops)-1].Seq, 10)))
+	}
+	return opViews(ops), next
+}
+
 // GetOperation answers for every operation id ever issued to the caller's account.
 func (s *Service) GetOperation(ctx context.Context, in *lightsail.GetOperationRequest) (*lightsail.GetOperationResult, error) {
 	c, err := caller(ctx)
@@ -110,13 +121,8 @@ func (s *Service) GetOperations(ctx context.Context, in *lightsail.GetOperations
 	if err != nil {
 		return nil, err
 	}
-	out := &lightsail.GetOperationsResult{}
-	if len(ops) > operationsPageSize {
-		ops = ops[:operationsPageSize]
-		out.NextPageToken = ptr(encodeToken("o", strconv.FormatInt(ops[len(ops)-1].Seq, 10)))
-	}
-	out.Operations = opViews(ops)
-	return out, nil
+	views, next := operationsPage(ops)
+	return &lightsail.GetOperationsResult{Operations: views, NextPageToken: next}, nil
 }
 
 // GetOperationsForResource lists the operations on one named resource, oldest to newest. The deprecated
@@ -138,11 +144,6 @@ func (s *Service) GetOperationsForResource(ctx context.Context, in *lightsail.Ge
 	if len(ops) == 0 && after == 0 {
 		return nil, lightsail.Errorf(lightsail.NotFound, "DoesNotExist", "The resource %s does not exist.", quoteName(name))
 	}
-	out := &lightsail.GetOperationsForResourceResult{}
-	if len(ops) > operationsPageSize {
-		ops = ops[:operationsPageSize]
-		out.NextPageToken = ptr(encodeToken("o", strconv.FormatInt(ops[len(ops)-1].Seq, 10)))
-	}
-	out.Operations = opViews(ops)
-	return out, nil
+	views, next := operationsPage(ops)
+	return &lightsail.GetOperationsForResourceResult{Operations: views, NextPageToken: next}, nil
 }
