@@ -46,6 +46,8 @@ KEEP=${KEEP:-0}
 CEILING=${CEILING:-1}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/origin.sh
+source "$ROOT/bench/origin.sh"
 export PATH="$PATH:/usr/local/go/bin"
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -133,46 +135,12 @@ fi
 grep -q -- '-cache-size' <<<"$SAILCDN_HELP" || die "sailcdn serve has no --cache-size flag yet"
 
 # ---------------------------------------------------------------------------------------------
-# Origin and objects.
-mkdir -p "$WORK/www" "$WORK/origin" "$WORK/nginx/cache" "$WORK/nginx/tmp"
-head -c 1024 /dev/urandom >"$WORK/www/1k.bin"
-head -c 1048576 /dev/urandom >"$WORK/www/1m.bin"
-chmod -R a+rX "$WORK/www"
+# Origin and objects (bench/origin.sh). The origin's access log is counted before and after the
+# measured runs: a cache hit never reaches the origin.
+mkdir -p "$WORK/origin" "$WORK/nginx/cache" "$WORK/nginx/tmp"
+bench_objects "$WORK/www"
 chmod 777 "$WORK/nginx/cache" "$WORK/nginx/tmp" "$WORK/origin"
-
-# Temp paths point into $WORK so that nothing is written under /var/lib/nginx.
-temp_paths() {
-	local d=$1
-	cat <<EOF
-    client_body_temp_path $d/body;
-    proxy_temp_path       $d/proxy;
-    fastcgi_temp_path     $d/fastcgi;
-    uwsgi_temp_path       $d/uwsgi;
-    scgi_temp_path        $d/scgi;
-EOF
-}
-
-cat >"$WORK/origin/nginx.conf" <<EOF
-# The origin: a static file server. One worker is plenty: it serves only the warm-up misses.
-worker_processes 1;
-daemon off;
-pid $WORK/origin/nginx.pid;
-error_log $WORK/origin/error.log warn;
-events { worker_connections 256; }
-http {
-$(temp_paths "$WORK/origin")
-    default_type application/octet-stream;
-    # Counted before and after the measured runs: a cache hit never reaches the origin.
-    access_log $WORK/origin/access.log;
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $WORK/www;
-        location / {
-            add_header Cache-Control "max-age=3600";
-        }
-    }
-}
-EOF
+origin_conf "$WORK/origin" "$ORIGIN_PORT" "$WORK/www" "$WORK/origin/access.log" >"$WORK/origin/nginx.conf"
 
 cat >"$WORK/nginx/nginx.conf" <<EOF
 # nginx proxy_cache, configured as an operator would for a fast cache in front of one origin.

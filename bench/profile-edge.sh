@@ -19,6 +19,8 @@ THREADS=${THREADS:-2}
 BASE_PORT=${BASE_PORT:-18580}
 NO_METERING=${NO_METERING:-0}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/origin.sh
+source "$ROOT/bench/origin.sh"
 export PATH="$PATH:/usr/local/go/bin"
 
 WORK=$(mktemp -d /tmp/sailcdn-prof.XXXXXX)
@@ -43,32 +45,10 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] && command -v wrk >/dev/null || { echo "needs nginx and wrk (bench/edge-vs-nginx.sh installs them)" >&2; exit 1; }
 ORIGIN_PORT=$BASE_PORT EDGE_PORT=$((BASE_PORT + 1)) PPROF_PORT=$((BASE_PORT + 2))
 
-mkdir -p "$WORK/www" "$WORK/origin"
-head -c 1024 /dev/urandom >"$WORK/www/1k.bin"
-head -c 1048576 /dev/urandom >"$WORK/www/1m.bin"
-chmod -R a+rX "$WORK/www"
+mkdir -p "$WORK/origin"
+bench_objects "$WORK/www"
 chmod 777 "$WORK/origin"
-cat >"$WORK/origin/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/origin/nginx.pid;
-error_log $WORK/origin/error.log warn;
-events { worker_connections 256; }
-http {
-    client_body_temp_path $WORK/origin/body;
-    proxy_temp_path $WORK/origin/proxy;
-    fastcgi_temp_path $WORK/origin/fastcgi;
-    uwsgi_temp_path $WORK/origin/uwsgi;
-    scgi_temp_path $WORK/origin/scgi;
-    default_type application/octet-stream;
-    access_log off;
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $WORK/www;
-        location / { add_header Cache-Control "max-age=3600"; }
-    }
-}
-EOF
+origin_conf "$WORK/origin" "$ORIGIN_PORT" "$WORK/www" off >"$WORK/origin/nginx.conf"
 "$NGINX" -e "$WORK/origin/error.log" -p "$WORK/origin" -c "$WORK/origin/nginx.conf" &
 PIDS+=($!)
 
