@@ -12,10 +12,11 @@
 #   sailcdn  `sailcdn serve --dev` with metering on, and a second one with metering off, each with its
 #            own data dir and one distribution (defaults) created through the Lightsail API with the
 #            aws CLI (or boto3), key test/test, region us-east-1.
-#   nethttp-ceiling  (CEILING=1, the default) bench/nethttp-ceiling: a bare Go net/http server that
-#            answers with the same bytes and header fields as a sailcdn hit and does nothing else.
-#            sailcdn runs on net/http, so this is its ceiling on this machine; it splits the gap to
-#            nginx into net/http's part and sailcdn's own.
+#   sailcdn-nethttp  (NETHTTP=1, the default) `sailcdn serve --no-fast-path`, metering on: every
+#            request through net/http, as before internal/fastpath; shows what the fast path buys.
+#   nethttp-ceiling  (CEILING=1; off by default) bench/nethttp-ceiling: a bare Go net/http server that
+#            answers with the same bytes and header fields as a sailcdn hit and does nothing else:
+#            the best any net/http-based edge could do on this machine.
 # Load: wrk -t2 -c64 -d10s with "Host: <distribution domain>" on every request (nginx gets the same
 # header), per object size, nginx then sailcdn then sailcdn-without-metering (then the ceiling),
 # REPEATS times interleaved. Reported: median req/s and MB/s (MB = 10^6 bytes, counting everything wrk read:
@@ -29,9 +30,9 @@
 # 250 ms configuration poll.
 #
 # Knobs (environment): DURATION (10s) THREADS (2) CONNS (64) REPEATS (3) CACHE_MIB (64, sailcdn's
-# --cache-size) NGINX_SENDFILE (on) BASE_PORT (18480; seven ports from it) DEADLINE (360 s watchdog)
-# CEILING (1) KEEP=1 keeps the temp dir. The run takes about 4.5 minutes with the defaults (3.5 with
-# CEILING=0).
+# --cache-size) NGINX_SENDFILE (on) BASE_PORT (18480; nine ports from it) DEADLINE (420 s watchdog)
+# NETHTTP (1) CEILING (0) KEEP=1 keeps the temp dir. The run takes about 4.5 minutes with the
+# defaults (3.5 with NETHTTP=0, 5.5 with CEILING=1 too).
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -41,9 +42,10 @@ REPEATS=${REPEATS:-3}
 CACHE_MIB=${CACHE_MIB:-64}
 NGINX_SENDFILE=${NGINX_SENDFILE:-on}
 BASE_PORT=${BASE_PORT:-18480}
-DEADLINE=${DEADLINE:-360}
+DEADLINE=${DEADLINE:-420}
 KEEP=${KEEP:-0}
-CEILING=${CEILING:-1}
+CEILING=${CEILING:-0}
+NETHTTP=${NETHTTP:-1}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/origin.sh
@@ -117,7 +119,8 @@ NGINX_PORT=$((BASE_PORT + 1))
 S1_EDGE=$((BASE_PORT + 2)) S1_API=$((BASE_PORT + 3))
 S2_EDGE=$((BASE_PORT + 4)) S2_API=$((BASE_PORT + 5))
 CEIL_PORT=$((BASE_PORT + 6))
-for p in $ORIGIN_PORT $NGINX_PORT $S1_EDGE $S1_API $S2_EDGE $S2_API $CEIL_PORT; do
+S3_EDGE=$((BASE_PORT + 7)) S3_API=$((BASE_PORT + 8))
+for p in $ORIGIN_PORT $NGINX_PORT $S1_EDGE $S1_API $S2_EDGE $S2_API $CEIL_PORT $S3_EDGE $S3_API; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p is in use (set BASE_PORT)"; fi
 done
 
@@ -254,6 +257,11 @@ start_sailcdn s1 "$S1_API" "$S1_EDGE"
 start_sailcdn s2 "$S2_API" "$S2_EDGE" "${METER_OFF[@]}"
 wait_http "http://127.0.0.1:$S1_API/"
 wait_http "http://127.0.0.1:$S2_API/"
+if [[ $NETHTTP == 1 ]]; then
+	grep -q -- '-no-fast-path' <<<"$SAILCDN_HELP" || die "sailcdn serve has no --no-fast-path flag"
+	start_sailcdn s3 "$S3_API" "$S3_EDGE" --no-fast-path
+	wait_http "http://127.0.0.1:$S3_API/"
+fi
 if [[ $CEILING == 1 ]]; then
 	"$WORK/nethttp-ceiling" -addr "127.0.0.1:$CEIL_PORT" -dir "$WORK/www" >"$WORK/ceiling.log" 2>&1 &
 	PIDS+=($!)
@@ -263,6 +271,10 @@ fi
 S1_HOST=$(create_distribution "$S1_API") || die "CreateDistribution on s1"
 S2_HOST=$(create_distribution "$S2_API") || die "CreateDistribution on s2"
 log "distributions: $S1_HOST (metered) $S2_HOST (unmetered)"
+if [[ $NETHTTP == 1 ]]; then
+	S3_HOST=$(create_distribution "$S3_API") || die "CreateDistribution on s3"
+	log "distribution: $S3_HOST (net/http only)"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Warm-up: request each object until the cache says it is a hit (the edge picks up a new
@@ -284,8 +296,10 @@ for f in 1k.bin 1m.bin; do
 	warm "$NGINX_PORT" "$S1_HOST" "$f" X-Cache-Status HIT
 	warm "$S1_EDGE" "$S1_HOST" "$f" X-Cache 'Hit from sailcdn'
 	warm "$S2_EDGE" "$S2_HOST" "$f" X-Cache 'Hit from sailcdn'
+	if [[ $NETHTTP == 1 ]]; then warm "$S3_EDGE" "$S3_HOST" "$f" X-Cache 'Hit from sailcdn'; fi
 done
 CONTENDERS=("nginx $NGINX_PORT $S1_HOST" "sailcdn $S1_EDGE $S1_HOST" "sailcdn-nometer $S2_EDGE $S2_HOST")
+[[ $NETHTTP == 1 ]] && CONTENDERS+=("sailcdn-nethttp $S3_EDGE $S3_HOST")
 [[ $CEILING == 1 ]] && CONTENDERS+=("nethttp-ceiling $CEIL_PORT $S1_HOST")
 # Byte-identical bodies from all of them.
 for f in 1k.bin 1m.bin; do
@@ -327,6 +341,7 @@ server_pids() { # label
 	nginx) echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID") ;;
 	sailcdn) echo "$S1_PID" ;;
 	sailcdn-nometer) echo "$S2_PID" ;;
+	sailcdn-nethttp) echo "$S3_PID" ;;
 	nethttp-ceiling) echo "$CEIL_PID" ;;
 	esac
 }
@@ -384,6 +399,7 @@ for rep in $(seq "$REPEATS"); do
 			run_wrk sailcdn "$size" "$S1_EDGE" "$S1_HOST" "$rep"
 		fi
 		run_wrk sailcdn-nometer "$size" "$S2_EDGE" "$S2_HOST" "$rep"
+		if [[ $NETHTTP == 1 ]]; then run_wrk sailcdn-nethttp "$size" "$S3_EDGE" "$S3_HOST" "$rep"; fi
 		if [[ $CEILING == 1 ]]; then run_wrk nethttp-ceiling "$size" "$CEIL_PORT" "$S1_HOST" "$rep"; fi
 	done
 done
@@ -435,7 +451,7 @@ declare -A RPS MBPS
 {
 	printf '%-6s %-16s %14s %12s %14s %13s\n' size server "median req/s" "median MB/s" "median p99 ms" "server cores"
 	for size in 1k 1m; do
-		for label in nginx sailcdn sailcdn-nometer $([[ $CEILING == 1 ]] && echo nethttp-ceiling); do
+		for label in nginx sailcdn sailcdn-nometer $([[ $NETHTTP == 1 ]] && echo sailcdn-nethttp) $([[ $CEILING == 1 ]] && echo nethttp-ceiling); do
 			RPS[$label$size]=$(metric "$label" "$size" rps)
 			MBPS[$label$size]=$(metric "$label" "$size" mbps)
 			printf '%-6s %-16s %14.0f %12.1f %14.2f %13.2f\n' "$(sed "s/k$/ KiB/; s/m$/ MiB/" <<<"$size")" "$label" "${RPS[$label$size]}" "${MBPS[$label$size]}" "$(metric "$label" "$size" p99)" "$(metric "$label" "$size" cores)"
@@ -458,6 +474,12 @@ declare -A RPS MBPS
 	echo "ratio 1MiB hits: ${r2}x nginx (goal >= 0.90: $(verdict "$r2" 0.90); per round: $(rounds sailcdn nginx 1m))"
 	echo "metering on/off 1KiB: ${m1}x (goal >= 0.97: $(verdict "$m1" 0.97); per round: $(rounds sailcdn sailcdn-nometer 1k))"
 	echo "metering on/off 1MiB: ${m2}x (goal >= 0.97: $(verdict "$m2" 0.97); per round: $(rounds sailcdn sailcdn-nometer 1m))"
+	if [[ $NETHTTP == 1 ]]; then
+		for size in 1k 1m; do
+			n=$(sed "s/k$/KiB/; s/m$/MiB/" <<<"$size")
+			echo "fast path $n: sailcdn ${RPS[sailcdn$size]%.*} req/s vs --no-fast-path ${RPS[sailcdn-nethttp$size]%.*}: $(ratio "${RPS[sailcdn$size]}" "${RPS[sailcdn-nethttp$size]}")x (per round: $(rounds sailcdn sailcdn-nethttp "$size")); --no-fast-path is $(ratio "${RPS[sailcdn-nethttp$size]}" "${RPS[nginx$size]}")x nginx"
+		done
+	fi
 	if [[ $CEILING == 1 ]]; then
 		for size in 1k 1m; do
 			n=$(sed "s/k$/KiB/; s/m$/MiB/" <<<"$size")

@@ -55,6 +55,7 @@ func run() error {
 	pprofAddr := flag.String("pprof", "127.0.0.1:18491", "net/http/pprof listen address")
 	cacheMiB := flag.Int64("cache-mib", 64, "cache byte budget in MiB")
 	noMetering := flag.Bool("no-metering", false, "serve without the meter, as sailcdn serve --no-metering")
+	noFastPath := flag.Bool("no-fast-path", false, "serve every request through net/http, as sailcdn serve --no-fast-path")
 	domainFile := flag.String("domain-file", "", "also write the distribution's domain name to this file")
 	flag.Parse()
 	if *origin == "" {
@@ -110,12 +111,13 @@ func run() error {
 		}
 	}
 	e, err := edge.New(edge.Config{
-		Store:    db,
-		Clock:    clk,
-		Cache:    httpcache.New(httpcache.Config{MaxBytes: *cacheMiB << 20, Logger: logger}),
-		Meter:    m,
-		Registry: reg,
-		Logger:   logger,
+		Store:      db,
+		Clock:      clk,
+		Cache:      httpcache.New(httpcache.Config{MaxBytes: *cacheMiB << 20, Logger: logger}),
+		Meter:      m,
+		Registry:   reg,
+		Logger:     logger,
+		NoFastPath: *noFastPath,
 	})
 	if err != nil {
 		return err
@@ -129,7 +131,7 @@ func run() error {
 	defer cancelRun()
 	runDone := make(chan struct{})
 	go func() { defer close(runDone); _ = e.Run(runCtx) }()
-	go func() { _ = srv.Serve(e.Listener(ln)) }()
+	go func() { _ = srv.Serve(e.Listener(ln, srv)) }()
 
 	pln, err := net.Listen("tcp", *pprofAddr)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 type edgeFlags struct {
 	cacheSize  byteSize
 	noMetering bool
+	noFastPath bool
 	accessLog  string
 }
 
@@ -35,6 +36,7 @@ func (f *edgeFlags) register(fs *flag.FlagSet) {
 	f.cacheSize = httpcache.DefaultMaxBytes
 	fs.Var(&f.cacheSize, "cache-size", "byte budget of the edge cache, e.g. 256MiB, 2GiB or a number of bytes")
 	fs.BoolVar(&f.noMetering, "no-metering", false, "serve without metering: no usage rows, no per-distribution traffic metrics (for benchmarks)")
+	fs.BoolVar(&f.noFastPath, "no-fast-path", false, "serve every edge request through net/http, without the HTTP/1.1 fast path for cache hits (for comparisons; responses are the same)")
 	fs.StringVar(&f.accessLog, "access-log", "", "append one line per edge request to FILE (combined log format plus host, distribution, cache result, request id, seconds)")
 }
 
@@ -110,13 +112,14 @@ func startEdge(addr string, f *edgeFlags, db *store.DB, clk clock.Clock, logger 
 		access, s.logFile = file, file
 	}
 	e, err := edge.New(edge.Config{
-		Store:     db,
-		Clock:     clk,
-		Cache:     httpcache.New(httpcache.Config{MaxBytes: int64(f.cacheSize), Logger: logger}),
-		Meter:     m,
-		Registry:  reg,
-		AccessLog: access,
-		Logger:    logger,
+		Store:      db,
+		Clock:      clk,
+		Cache:      httpcache.New(httpcache.Config{MaxBytes: int64(f.cacheSize), Logger: logger}),
+		Meter:      m,
+		Registry:   reg,
+		AccessLog:  access,
+		Logger:     logger,
+		NoFastPath: f.noFastPath,
 	})
 	if err != nil {
 		s.closeLog()
@@ -134,8 +137,8 @@ func startEdge(addr string, f *edgeFlags, db *store.DB, clk clock.Clock, logger 
 		defer close(s.runDone)
 		_ = e.Run(ctx)
 	}()
-	go func() { errc <- s.srv.Serve(e.Listener(ln)) }()
-	logger.Info("edge serving", "addr", ln.Addr().String(), "cache_bytes", int64(f.cacheSize), "metering", m != nil)
+	go func() { errc <- s.srv.Serve(e.Listener(ln, s.srv)) }()
+	logger.Info("edge serving", "addr", ln.Addr().String(), "cache_bytes", int64(f.cacheSize), "metering", m != nil, "fast_path", !f.noFastPath)
 	return s, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/fastpath"
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 	"github.com/sailcdn/sailcdn/internal/meter"
 	"github.com/sailcdn/sailcdn/internal/store"
@@ -60,7 +62,10 @@ type Config struct {
 	Name string
 	// PollInterval between configuration checks. Default DefaultPollInterval.
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// NoFastPath serves every request through net/http, without the HTTP/1.1 fast path for
+	// cache hits (see Listener). For comparisons; the responses are the same either way.
+	NoFastPath bool
+	Logger     *slog.Logger
 }
 
 // Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
@@ -79,6 +84,10 @@ type Edge struct {
 	via       string
 	poll      time.Duration
 	handler   http.Handler
+	noFast    bool
+
+	fastMu sync.Mutex           // guards fast
+	fast   []*fastpath.Listener // every fast-path listener made by Listener
 
 	snap atomic.Pointer[snapshot]
 	ids  requestIDs
@@ -94,7 +103,7 @@ func New(cfg Config) (*Edge, error) {
 	}
 	e := &Edge{
 		db: cfg.Store, clock: cfg.Clock, cache: cfg.Cache, meter: cfg.Meter, registry: cfg.Registry,
-		transport: cfg.Transport, log: cfg.Logger, poll: cfg.PollInterval,
+		transport: cfg.Transport, log: cfg.Logger, poll: cfg.PollInterval, noFast: cfg.NoFastPath,
 	}
 	if e.clock == nil {
 		e.clock = clock.Wall{}
@@ -120,7 +129,7 @@ func New(cfg Config) (*Edge, error) {
 		e.access = &accessLog{w: cfg.AccessLog}
 	}
 	if cfg.Registry != nil {
-		m, err := newEdgeMetrics(cfg.Registry, e.cache)
+		m, err := newEdgeMetrics(cfg.Registry, e.cache, e.FastPathStats)
 		if err != nil {
 			return nil, err
 		}
@@ -154,15 +163,41 @@ func noUpgradeWithBody(h http.Handler) http.Handler {
 // Upgrade for requests without a body).
 func (e *Edge) Handler() http.Handler { return e.handler }
 
-// Listener wraps ln for metering (ln itself when metering is off).
-func (e *Edge) Listener(ln net.Listener) net.Listener { return e.meter.Listener(ln) }
+// Listener wraps ln for srv, which must then Serve the result (call Instrument(srv) first). The
+// meter counts every byte at the socket (unless metering is off), and, unless Config.NoFastPath,
+// the HTTP/1.1 fast path (internal/fastpath) answers plain cache hits itself and hands each
+// connection to srv at its first request that is anything else.
+func (e *Edge) Listener(ln net.Listener, srv *http.Server) net.Listener {
+	ln = e.meter.Listener(ln)
+	if e.noFast {
+		return ln
+	}
+	fl := fastpath.NewListener(ln, fastpath.Config{Server: srv, Handler: fastHits{e}, ConnState: e.meter.ConnState})
+	e.fastMu.Lock()
+	e.fast = append(e.fast, fl)
+	e.fastMu.Unlock()
+	return fl
+}
+
+// FastPathStats sums the fast-path counters of every listener made by Listener.
+func (e *Edge) FastPathStats() fastpath.Stats {
+	e.fastMu.Lock()
+	defer e.fastMu.Unlock()
+	var s fastpath.Stats
+	for _, fl := range e.fast {
+		st := fl.Stats()
+		s.Served += st.Served
+		s.HandedOff += st.HandedOff
+	}
+	return s
+}
 
 // Instrument installs the meter's connection hooks on srv, keeping hooks already there. Call it
 // before srv starts (for an httptest.Server: on its Config, before Start).
 func (e *Edge) Instrument(srv *http.Server) { e.meter.Instrument(srv) }
 
 // NewServer returns an http.Server for the edge: Handler, the meter's hooks and timeouts fit for
-// viewers on the Internet. Serve it on Listener(ln).
+// viewers on the Internet. Serve it on Listener(ln, srv).
 func (e *Edge) NewServer() *http.Server {
 	srv := &http.Server{
 		Handler:           e.handler,
@@ -203,14 +238,25 @@ func (e *Edge) Run(ctx context.Context) error {
 	}
 }
 
-// Close flushes the meter a last time. Call it after the edge's HTTP server has shut down.
+// Close waits (up to 10 s) for the fast path's connections to finish their responses, then
+// flushes the meter a last time. Call it after the edge's HTTP server has shut down (which closes
+// the listeners).
 func (e *Edge) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.meter.Close(ctx); err != nil {
-		return fmt.Errorf("edge: final usage flush: %w", err)
+	e.fastMu.Lock()
+	fast := slices.Clone(e.fast)
+	e.fastMu.Unlock()
+	var err error
+	for _, fl := range fast {
+		if ferr := fl.Shutdown(ctx); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("edge: fast-path connections: %w", ferr))
+		}
 	}
-	return nil
+	if merr := e.meter.Close(ctx); merr != nil {
+		err = errors.Join(err, fmt.Errorf("edge: final usage flush: %w", merr))
+	}
+	return err
 }
 
 // Reload checks the store and, if the configuration changed, swaps in a new snapshot. Run calls it

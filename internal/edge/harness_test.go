@@ -75,7 +75,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h.srv = httptest.NewUnstartedServer(e.Handler())
 	e.Instrument(h.srv.Config)
 	h.tap = &metertest.TapListener{Listener: h.srv.Listener}
-	h.srv.Listener = e.Listener(h.tap)
+	h.srv.Listener = e.Listener(h.tap, h.srv.Config)
 	h.srv.Start()
 	t.Cleanup(h.srv.Close)
 	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}

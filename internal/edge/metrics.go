@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sailcdn/sailcdn/internal/fastpath"
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 )
 
@@ -22,7 +23,7 @@ type distMetrics struct {
 	results [httpcache.Pass + 1]prometheus.Counter
 }
 
-func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache) (*edgeMetrics, error) {
+func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache, fast func() fastpath.Stats) (*edgeMetrics, error) {
 	m := &edgeMetrics{
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sailcdn_edge_cache_results_total",
@@ -56,6 +57,12 @@ func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache) (*edgeMet
 			stat(func(s httpcache.Stats) float64 { return float64(s.Entries) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_cache_collapsed_total", Help: "Requests that waited for another request's origin fetch."},
 			stat(func(s httpcache.Stats) float64 { return float64(s.Collapsed) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_edge_fastpath_requests_total",
+			Help: "Requests answered by the HTTP/1.1 fast path (cache hits served without net/http)."},
+			func() float64 { return float64(fast().Served) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_edge_fastpath_handoffs_total",
+			Help: "Connections the fast path handed to net/http (at their first request that was not a plain hit)."},
+			func() float64 { return float64(fast().HandedOff) }),
 	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {

@@ -62,9 +62,14 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		x.cacheStatus = e.serveDistribution(vw, r, d, rid, false)
 	}
 	mx.End(vw.status)
+	e.logAccess(start, r, vw, x)
+}
+
+// logAccess writes the access-log line of a request the edge has answered.
+func (e *Edge) logAccess(start time.Time, r *http.Request, vw *viewerWriter, x requestInfo) {
 	if e.access != nil {
 		e.access.write(accessEntry{at: e.clock.Now(), r: r, status: vw.status, bytes: vw.bytes, dist: x.dist,
-			cache: x.cacheStatus, requestID: rid, elapsed: time.Since(start)})
+			cache: x.cacheStatus, requestID: vw.requestID, elapsed: time.Since(start)})
 	}
 }
 
@@ -72,6 +77,31 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // has a custom error page (and this is not already the error page's own request), the answer is
 // held back and the page is served instead.
 func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distribution, rid string, errorPageRequest bool) httpcache.CacheStatus {
+	creq, path := e.cacheRequest(r, d, rid)
+	var target http.ResponseWriter = w
+	var held *errorInterceptor
+	if len(d.errorPages) > 0 && !errorPageRequest {
+		held = &errorInterceptor{ResponseWriter: w, pages: d.errorPages, header: http.Header{}}
+		target = held
+	}
+	res, err := e.cache.Serve(target, creq, d.fetch)
+	if err != nil {
+		level := e.log.Warn
+		if errors.Is(err, httpcache.ErrViewerGone) {
+			level = e.log.Debug
+		}
+		level("edge: request not served normally", "distribution", d.name, "path", path, "request_id", rid, "err", err)
+	}
+	d.prom.result(res.Status)
+	if held != nil && held.intercepted {
+		e.serveErrorPage(w, r, d, rid, held.status)
+	}
+	return res.Status
+}
+
+// cacheRequest applies d's root object, cache behaviour and forwarding rules to the viewer request
+// r: the request the cache serves (and sends to the origin when it must), and the resolved path.
+func (e *Edge) cacheRequest(r *http.Request, d *distribution, rid string) (*httpcache.Request, string) {
 	path, rawPath := r.URL.Path, r.URL.RawPath
 	if path == "" {
 		path = "/"
@@ -91,26 +121,7 @@ func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distributi
 		out.Body = http.NoBody
 	}
 	out = out.WithContext(r.Context())
-
-	var target http.ResponseWriter = w
-	var held *errorInterceptor
-	if len(d.errorPages) > 0 && !errorPageRequest {
-		held = &errorInterceptor{ResponseWriter: w, pages: d.errorPages, header: http.Header{}}
-		target = held
-	}
-	res, err := e.cache.Serve(target, &httpcache.Request{Out: out, Namespace: d.id, Key: or.key, Policy: beh.policy}, d.fetch)
-	if err != nil {
-		level := e.log.Warn
-		if errors.Is(err, httpcache.ErrViewerGone) {
-			level = e.log.Debug
-		}
-		level("edge: request not served normally", "distribution", d.name, "path", path, "request_id", rid, "err", err)
-	}
-	d.prom.result(res.Status)
-	if held != nil && held.intercepted {
-		e.serveErrorPage(w, r, d, rid, held.status)
-	}
-	return res.Status
+	return &httpcache.Request{Out: out, Namespace: d.id, Key: or.key, Policy: beh.policy}, path
 }
 
 // serveErrorPage answers a request whose origin status status has a customErrorResponses page:

@@ -24,19 +24,83 @@ func (c *Cache) Serve(w http.ResponseWriter, r *Request, fetch Fetcher) (Result,
 	return res, err
 }
 
-func (c *Cache) serve(w http.ResponseWriter, r *Request, fetch Fetcher) (Result, error) {
+// route is how Serve will treat a request before it looks at storage.
+type route uint8
+
+const (
+	routeStorage route = iota // may be answered from storage
+	routeUnsafe               // unsafe method: pass through and invalidate
+	routePass                 // bypass the cache
+)
+
+func (r *Request) route() (route, string) {
 	req := r.Out
-	safe := isSafeMethod(req.Method)
-	if !safe {
-		return c.passUnsafe(w, r, fetch)
+	if !isSafeMethod(req.Method) {
+		return routeUnsafe, ""
 	}
 	if r.Policy.Bypass {
-		return c.pass(w, r, fetch, Pass)
+		return routePass, ""
 	}
 	storeMethod, ok := r.Policy.storageMethod(req.Method)
 	if !ok || hasOriginOnlyPrecondition(req.Header) {
-		return c.pass(w, r, fetch, Pass)
+		return routePass, ""
 	}
+	return routeStorage, storeMethod
+}
+
+// Stored is a response Lookup found that ServeStored can send.
+type Stored struct {
+	e   *entry
+	now time.Time
+}
+
+// StatusCode is the stored response's status (what the viewer gets unless its request is
+// conditional or asks for a range).
+func (s Stored) StatusCode() int { return s.e.status }
+
+// Lookup finds the stored response that Serve would send for r as it is — fresh, or stale as the
+// request allows — without contacting the origin. It changes nothing (no counters, no
+// revalidation), so a caller that finds nothing, or does not like what it found, can still call
+// Serve. ok is false whenever Serve would do anything else: fill, validate, pass, refuse (only-if-
+// cached) or serve stale while revalidating.
+func (c *Cache) Lookup(r *Request) (Stored, bool) {
+	rt, storeMethod := r.route()
+	if rt != routeStorage {
+		return Stored{}, false
+	}
+	req := r.Out
+	now := c.now()
+	rcc := parseCacheControl(req.Header["Cache-Control"])
+	e := c.lookup(c.resourceKey(r.Namespace, req.URL, req.Host), storeMethod, r.Key, req.Header)
+	if e == nil {
+		return Stored{}, false
+	}
+	switch e.reuse(now, &rcc, false) {
+	case reuseFresh, reuseStale:
+		return Stored{e: e, now: now}, true
+	}
+	return Stored{}, false
+}
+
+// ServeStored sends s, found by Lookup for r, exactly as Serve would have: a Hit.
+func (c *Cache) ServeStored(w http.ResponseWriter, r *Request, s Stored) Result {
+	c.count(Hit)
+	return c.serveStoredAt(w, r.Out, s.e, Hit, s.now)
+}
+
+func (c *Cache) serve(w http.ResponseWriter, r *Request, fetch Fetcher) (Result, error) {
+	req := r.Out
+	switch rt, storeMethod := r.route(); rt {
+	case routeUnsafe:
+		return c.passUnsafe(w, r, fetch)
+	case routePass:
+		return c.pass(w, r, fetch, Pass)
+	default:
+		return c.serveFromStorage(w, r, fetch, req, storeMethod)
+	}
+}
+
+func (c *Cache) serveFromStorage(w http.ResponseWriter, r *Request, fetch Fetcher, req *http.Request, storeMethod string) (Result, error) {
 	start := c.now()
 	rcc := parseCacheControl(req.Header["Cache-Control"])
 	rk := c.resourceKey(r.Namespace, req.URL, req.Host)

@@ -89,26 +89,55 @@ func (m *Meter) Instrument(srv *http.Server) {
 		if prevCtx != nil {
 			ctx = prevCtx(ctx, c)
 		}
-		if mc, ok := c.(*conn); ok {
+		if mc := asConn(c); mc != nil {
 			ctx = context.WithValue(ctx, connKey{}, mc)
 		}
 		return ctx
 	}
 	srv.ConnState = func(c net.Conn, s http.ConnState) {
-		if mc, ok := c.(*conn); ok {
-			switch s {
-			case http.StateIdle, http.StateClosed:
-				// StateIdle: the response is flushed and the unread body drained; what the connection
-				// carries next belongs to the next request. net/http reports it before it reads on.
-				m.settle(mc, settleRelease)
-			case http.StateHijacked:
-				m.settle(mc, settleHijack)
-			}
-		}
+		m.ConnState(c, s)
 		if prevState != nil {
 			prevState(c, s)
 		}
 	}
+}
+
+// ConnState is the connection-state hook Instrument installs, for servers other than
+// http.Server that serve the meter's connections (the edge's fast path): Idle and Closed end the
+// current request's attribution, Hijacked ends the connection's. c may wrap a metered
+// connection (see asConn). On a nil Meter it does nothing.
+func (m *Meter) ConnState(c net.Conn, s http.ConnState) {
+	if m == nil {
+		return
+	}
+	mc := asConn(c)
+	if mc == nil {
+		return
+	}
+	switch s {
+	case http.StateIdle, http.StateClosed:
+		// StateIdle: the response is flushed and the unread body drained; what the connection
+		// carries next belongs to the next request. net/http reports it before it reads on.
+		m.settle(mc, settleRelease)
+	case http.StateHijacked:
+		m.settle(mc, settleHijack)
+	}
+}
+
+// asConn finds the metered connection in c, which may wrap it in layers that each have an
+// Unwrap() net.Conn method (the fast path's hand-off wrapper does).
+func asConn(c net.Conn) *conn {
+	for c != nil {
+		if mc, ok := c.(*conn); ok {
+			return mc
+		}
+		u, ok := c.(interface{ Unwrap() net.Conn })
+		if !ok {
+			return nil
+		}
+		c = u.Unwrap()
+	}
+	return nil
 }
 
 type settleMode uint8

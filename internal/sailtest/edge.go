@@ -46,7 +46,7 @@ func (e *Env) StartEdge(opts ...EdgeOption) *edge.Edge {
 	}
 	srv := httptest.NewUnstartedServer(ed.Handler())
 	ed.Instrument(srv.Config)
-	srv.Listener = ed.Listener(srv.Listener)
+	srv.Listener = ed.Listener(srv.Listener, srv.Config)
 	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -1,0 +1,57 @@
+package edge
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/fastpath"
+)
+
+// fastHits is the edge's fastpath.Handler: it answers the requests that are plain cache hits and
+// declines everything else, which serveHTTP then serves on net/http. What it sends is what
+// serveHTTP would send for the same request — the same routing, forwarding rules, cache key,
+// cache decision (httpcache.Lookup agrees with Serve), fields, metering and access log — only the
+// HTTP/1.1 framing around it is the fast path's.
+type fastHits struct{ e *Edge }
+
+func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
+	e := f.e
+	d, _ := e.snap.Load().lookup(r.Host)
+	// Unknown, deleted and disabled distributions, refused methods and odd targets get the
+	// edge's own error responses: rare, and serveHTTP's business.
+	if d == nil || !d.enabled || !d.allowedMethods[r.Method] || !strings.HasPrefix(r.URL.Path, "/") {
+		return false
+	}
+	start := time.Now()
+	rid := e.ids.next() // unused if declined: ids need only be unique
+	creq, _ := e.cacheRequest(r, d, rid)
+	stored, ok := e.cache.Lookup(creq)
+	if !ok || d.mayReplace(stored.StatusCode(), r) {
+		return false
+	}
+	mx, w := e.meter.Start(w, r, d.id)
+	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid}
+	res := e.cache.ServeStored(vw, creq, stored)
+	d.prom.result(res.Status)
+	mx.End(vw.status)
+	e.logAccess(start, r, vw, requestInfo{dist: d, cacheStatus: res.Status})
+	return true
+}
+
+// mayReplace reports whether a custom error page could replace the answer to r from a stored
+// response with this status: the status itself has a page, or r asks for a range and 416 (the
+// one error status a stored 200 can turn into) has one.
+func (d *distribution) mayReplace(status int, r *http.Request) bool {
+	if len(d.errorPages) == 0 {
+		return false
+	}
+	if _, ok := d.errorPages[status]; ok {
+		return true
+	}
+	_, ranged := r.Header["Range"]
+	_, page416 := d.errorPages[http.StatusRequestedRangeNotSatisfiable]
+	return ranged && page416
+}
+
+var _ fastpath.Handler = fastHits{}

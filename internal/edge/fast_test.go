@@ -1,0 +1,168 @@
+package edge
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/lightsail"
+	"github.com/sailcdn/sailcdn/internal/store"
+)
+
+// TestFastPathAnswersLikeNetHTTP sends the same requests to the edge through the fast path and
+// through net/http alone (a second server on the same Edge, without the fast path) and compares
+// the responses: status, every field (the request id aside, Age within a second) and body. It
+// also checks which requests the fast path took: plain hits, and nothing else.
+func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
+	h := newHarness(t)
+	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/obj", "/index.html":
+			w.Header().Set("Cache-Control", "max-age=600")
+			w.Header().Set("Etag", `"v1"`)
+			w.Header().Set("Last-Modified", "Wed, 25 Nov 2026 10:00:00 GMT")
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = io.WriteString(w, strings.Repeat("0123456789", 100))
+		case "/sniff":
+			w.Header().Set("Cache-Control", "max-age=600")
+			w.Header()["Content-Type"] = nil // no Content-Type from the origin
+			_, _ = io.WriteString(w, "<html><body>sniff me</body></html>")
+		case "/missing":
+			w.Header().Set("Cache-Control", "max-age=600")
+			http.Error(w, "not here", http.StatusNotFound)
+		case "/private":
+			w.Header().Set("Cache-Control", "private")
+			_, _ = io.WriteString(w, "mine")
+		default:
+			w.Header().Set("Cache-Control", "max-age=600")
+			_, _ = io.WriteString(w, "q="+r.URL.RawQuery)
+		}
+	})
+	h.distribution("site", "web", func(d *lightsail.LightsailDistribution) {
+		d.DefaultRootObject = ptr("index.html")
+	})
+	h.distribution("pages", "web", func(d *lightsail.LightsailDistribution) {
+		d.CustomErrorResponses = []lightsail.DistributionCustomErrorResponse{{ErrorCode: ptr[int64](404), ResponsePagePath: ptr("/obj"), ResponseCode: ptr("200")}}
+	})
+	off := h.distribution("off", "web", nil)
+
+	// The same Edge served by net/http alone.
+	plain := httptest.NewUnstartedServer(h.edge.Handler())
+	h.edge.Instrument(plain.Config)
+	plain.Listener = h.edge.meter.Listener(plain.Listener)
+	plain.Start()
+	t.Cleanup(plain.Close)
+
+	for _, fill := range []string{"/obj", "/sniff", "/missing", "/private", "/q?a=1", "/"} {
+		h.get("site.cdn.test", fill)
+	}
+	h.get("pages.cdn.test", "/missing")
+	h.get("pages.cdn.test", "/obj")
+	h.get("off.cdn.test", "/obj")
+	h.update(off, func(d *store.Distribution, _ *lightsail.LightsailDistribution) { d.IsEnabled = false })
+
+	const host = "Host: site.cdn.test\r\n"
+	cases := []struct {
+		name, raw string
+		fast      bool // the fast path answers it
+	}{
+		{"hit", "GET /obj HTTP/1.1\r\n" + host + "\r\n", true},
+		{"HEAD hit", "HEAD /obj HTTP/1.1\r\n" + host + "\r\n", true},
+		{"hit, upper-case host with port", "GET /obj HTTP/1.1\r\nHost: SITE.cdn.test:8080\r\n\r\n", true},
+		{"If-None-Match: 304", "GET /obj HTTP/1.1\r\n" + host + "If-None-Match: \"v1\"\r\n\r\n", true},
+		{"If-Modified-Since: 304", "GET /obj HTTP/1.1\r\n" + host + "If-Modified-Since: Thu, 26 Nov 2026 00:00:00 GMT\r\n\r\n", true},
+		{"Range: 206", "GET /obj HTTP/1.1\r\n" + host + "Range: bytes=10-19\r\n\r\n", true},
+		{"Range: 416", "GET /obj HTTP/1.1\r\n" + host + "Range: bytes=5000-\r\n\r\n", true},
+		{"sniffed Content-Type", "GET /sniff HTTP/1.1\r\n" + host + "\r\n", true},
+		{"stored 404", "GET /missing HTTP/1.1\r\n" + host + "\r\n", true},
+		{"query not forwarded: shares the entry", "GET /q?a=2 HTTP/1.1\r\n" + host + "\r\n", true},
+		{"default root object", "GET / HTTP/1.1\r\n" + host + "\r\n", true},
+		{"Connection: close", "GET /obj HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n", true},
+		{"Pragma: no-cache revalidates", "GET /obj HTTP/1.1\r\n" + host + "Pragma: no-cache\r\n\r\n", false},
+		{"not stored (private)", "GET /private HTTP/1.1\r\n" + host + "\r\n", false},
+		{"uncacheable", "GET /never-seen HTTP/1.1\r\n" + host + "Cache-Control: no-store\r\n\r\n", false},
+		{"custom error page replaces the stored 404", "GET /missing HTTP/1.1\r\nHost: pages.cdn.test\r\n\r\n", false},
+		{"hit on a distribution with error pages", "GET /obj HTTP/1.1\r\nHost: pages.cdn.test\r\n\r\n", true},
+		{"disabled distribution", "GET /obj HTTP/1.1\r\nHost: off.cdn.test\r\n\r\n", false},
+		{"unknown host", "GET /obj HTTP/1.1\r\nHost: nobody.cdn.test\r\n\r\n", false},
+		{"method not allowed here: OPTIONS is unfit", "OPTIONS /obj HTTP/1.1\r\n" + host + "\r\n", false},
+		{"HTTP/1.0", "GET /obj HTTP/1.0\r\n" + host + "\r\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			method, _, _ := strings.Cut(tc.raw, " ")
+			before := h.edge.FastPathStats().Served
+			got := rawRoundTrip(t, h.srv.Listener.Addr().String(), tc.raw, method)
+			fast := h.edge.FastPathStats().Served - before
+			want := rawRoundTrip(t, plain.Listener.Addr().String(), tc.raw, method)
+			if tc.fast != (fast == 1) {
+				t.Fatalf("fast path answered %d requests, want fast=%v", fast, tc.fast)
+			}
+			if got.StatusCode != want.StatusCode || got.body != want.body || got.Proto != want.Proto {
+				t.Fatalf("fast path %s %d %q, net/http %s %d %q", got.Proto, got.StatusCode, got.body, want.Proto, want.StatusCode, want.body)
+			}
+			for _, hd := range []*http.Response{got.Response, want.Response} {
+				if hd.Header.Get(RequestIDHeader) == "" {
+					t.Fatalf("no request id in %v", hd.Header)
+				}
+				hd.Header.Del(RequestIDHeader)
+			}
+			ga, wa := got.Header.Get("Age"), want.Header.Get("Age")
+			if gi, err1 := strconv.Atoi(ga); err1 == nil {
+				if wi, err2 := strconv.Atoi(wa); err2 == nil && gi-wi <= 1 && wi-gi <= 1 {
+					got.Header.Del("Age")
+					want.Header.Del("Age")
+				}
+			}
+			if !sameHeader(got.Header, want.Header) {
+				t.Fatalf("fields differ\nfast path %v\nnet/http  %v", got.Header, want.Header)
+			}
+		})
+	}
+}
+
+type rawResult struct {
+	*http.Response
+	body string
+}
+
+func rawRoundTrip(t *testing.T, addr, raw, method string) rawResult {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rawResult{Response: res, body: string(b)}
+}
+
+func sameHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, va := range a {
+		vb := b[k]
+		if strings.Join(va, "\x00") != strings.Join(vb, "\x00") {
+			return false
+		}
+	}
+	return true
+}
