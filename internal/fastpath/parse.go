@@ -5,6 +5,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Limits of what the fast path parses. Anything larger goes to net/http, whose own limits
@@ -111,7 +113,7 @@ func parse(b []byte, h *head) verdict {
 			break
 		}
 		name, value, ok := strings.Cut(line, ":")
-		if !ok || !isToken(name) || len(h.fields) == maxFields {
+		if !ok || !httpguts.ValidHeaderFieldName(name) || len(h.fields) == maxFields {
 			return unfit
 		}
 		value = strings.Trim(value, " \t")
@@ -148,33 +150,6 @@ func parse(b []byte, h *head) verdict {
 	}
 	return fit
 }
-
-// isToken reports whether s is an RFC 9110 §5.6.2 token (a valid field name).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !tchar[s[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-var tchar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 // isPlainHost accepts the host names and address literals viewers send, in a character set
 // narrower than net/http's check (httpguts.ValidHostHeader), so both always agree it is valid.
