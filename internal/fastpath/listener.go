@@ -237,7 +237,7 @@ func (c *conn) serve() {
 	l := c.l
 	handedOff := false
 	defer func() {
-		if err := recover(); err != nil {
+		if err := recover(); err != nil && err != http.ErrAbortHandler {
 			buf := make([]byte, 64<<10)
 			buf = buf[:runtime.Stack(buf, false)]
 			l.logf("fastpath: panic serving %v: %v\n%s", c.rwc.RemoteAddr(), err, buf)
@@ -250,23 +250,47 @@ func (c *conn) serve() {
 	}()
 	l.setState(c.rwc, http.StateNew)
 
+	srv := l.srv
 	ctx := context.Background()
-	if l.srv.BaseContext != nil {
-		ctx = l.srv.BaseContext(l)
+	if srv.BaseContext != nil {
+		ctx = srv.BaseContext(l)
 	}
-	ctx = context.WithValue(ctx, http.ServerContextKey, l.srv)
+	ctx = context.WithValue(ctx, http.ServerContextKey, srv)
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.rwc.LocalAddr())
-	if l.srv.ConnContext != nil {
-		ctx = l.srv.ConnContext(ctx, c.rwc)
+	if srv.ConnContext != nil {
+		ctx = srv.ConnContext(ctx, c.rwc)
 	}
 	tmpl := (&http.Request{}).WithContext(ctx)
 	remote := c.rwc.RemoteAddr().String()
-	w := &response{conn: c.rwc, header: make(http.Header, 16), out: make([]byte, 0, 4096)}
+	w := &response{conn: c.rwc, header: make(http.Header, 16), sent: make(http.Header, 16),
+		out: make([]byte, 0, 4096), logf: l.logf, closing: l.closing}
+
+	// Timeouts as net/http applies them: the header timeout runs from the connection's start for
+	// its first request and from a request's first byte for later ones, once per head (a viewer
+	// trickling bytes does not extend it); the idle timeout runs between requests.
+	headerTimeout, idleTimeout := srv.ReadHeaderTimeout, srv.IdleTimeout
+	if headerTimeout <= 0 {
+		headerTimeout = srv.ReadTimeout
+	}
+	if idleTimeout <= 0 {
+		idleTimeout = srv.ReadTimeout
+	}
+	deadline := func(d time.Duration) time.Time {
+		if d <= 0 {
+			return time.Time{}
+		}
+		return time.Now().Add(d)
+	}
 
 	buf := make([]byte, 0, 4096)
 	var h head
-	for {
-		if len(buf) == 0 && !c.readMore(&buf) {
+	for first := true; ; first = false {
+		if first {
+			_ = c.rwc.SetReadDeadline(deadline(headerTimeout))
+		} else if len(buf) == 0 {
+			_ = c.rwc.SetReadDeadline(deadline(idleTimeout))
+		}
+		if len(buf) == 0 && !c.read(&buf) {
 			return
 		}
 		// A request has begun (read now, or pipelined behind the last one).
@@ -274,16 +298,23 @@ func (c *conn) serve() {
 			return // Close closed the connection as idle meanwhile
 		}
 		l.setState(c.rwc, http.StateActive)
+		if !first {
+			_ = c.rwc.SetReadDeadline(deadline(headerTimeout))
+		}
 		// Read until buf holds a complete head, or something the fast path does not take.
-		v := parse(buf, &h)
+		end, v := headEnd(buf, 0)
 		for v == needMore {
+			scanned := len(buf)
 			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)] // grow; parse bounds the head at maxHead
+				buf = append(buf, 0)[:len(buf)] // grow; headEnd bounds the head at maxHead
 			}
-			if !c.readMore(&buf) {
+			if !c.read(&buf) {
 				return
 			}
-			v = parse(buf, &h)
+			end, v = headEnd(buf, scanned)
+		}
+		if v == fit {
+			v = parseHead(buf[:end], &h)
 		}
 		if v == unfit {
 			handedOff = c.handOff(buf)
@@ -293,6 +324,9 @@ func (c *conn) serve() {
 		if !ok {
 			handedOff = c.handOff(buf)
 			return
+		}
+		if srv.WriteTimeout > 0 {
+			_ = c.rwc.SetWriteDeadline(time.Now().Add(srv.WriteTimeout))
 		}
 		w.reset(r)
 		if !l.handler.ServeFast(w, r) {
@@ -309,46 +343,39 @@ func (c *conn) serve() {
 		if err != nil || w.closeAfter {
 			return
 		}
-		buf = buf[:copy(buf, buf[h.n:])]
-		if !c.state.CompareAndSwap(connActive, connIdle) {
-			return
+		w.idle()
+		rest := buf[h.n:]
+		if cap(buf) > keepBuffer && len(rest) <= 4096 {
+			buf = append(make([]byte, 0, 4096), rest...)
+		} else {
+			buf = buf[:copy(buf, rest)]
 		}
-		select {
-		case <-l.done:
-			return // closing: no new request on this connection
-		default:
+		if !c.state.CompareAndSwap(connActive, connIdle) || l.closing() {
+			return
 		}
 	}
 }
 
-// readMore reads into buf's spare capacity, with the deadline that applies: the idle timeout
-// before a request's first byte, the header timeout after it. It reports false when the
-// connection is done (EOF, error, timeout, closed by Close).
-func (c *conn) readMore(buf *[]byte) bool {
-	srv := c.l.srv
-	var timeout time.Duration
-	if len(*buf) == 0 {
-		timeout = srv.IdleTimeout
-		if timeout == 0 {
-			timeout = srv.ReadTimeout
-		}
-	} else {
-		timeout = srv.ReadHeaderTimeout
-		if timeout == 0 {
-			timeout = srv.ReadTimeout
-		}
-	}
-	if timeout > 0 {
-		_ = c.rwc.SetReadDeadline(time.Now().Add(timeout))
-	}
+// read reads into buf's spare capacity under the deadline already set. It reports false when
+// the connection is done (EOF, error, timeout, closed by Close).
+func (c *conn) read(buf *[]byte) bool {
 	n, err := c.rwc.Read((*buf)[len(*buf):cap(*buf)])
 	*buf = (*buf)[:len(*buf)+n]
 	return err == nil || n > 0
 }
 
+func (l *Listener) closing() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // handOff gives the connection to the http.Server with pending (unread by it) replayed first.
 func (c *conn) handOff(pending []byte) bool {
-	_ = c.rwc.SetReadDeadline(time.Time{})
+	_ = c.rwc.SetDeadline(time.Time{}) // net/http sets its own
 	rc := &replayConn{Conn: c.rwc, pending: pending}
 	c.l.handedOff.Add(1) // before the send: once sent, the connection may be served at once
 	select {

@@ -215,6 +215,47 @@ func TestResponsesMatchNetHTTP(t *testing.T) {
 			w.Header()["X-Bad"] = []string{" a\r\nInjected: yes "}
 			w.Header().Set("Content-Length", "0")
 		}},
+		{"short body: the connection closes", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "10")
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = io.WriteString(w, "12345")
+		}},
+		{"long body refused", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "2")
+			w.Header().Set("Content-Type", "text/plain")
+			if _, err := io.WriteString(w, "12HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); err != http.ErrContentLength {
+				panic("want ErrContentLength")
+			}
+		}},
+		{"invalid field name dropped", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["X-A\r\nSet-Cookie: evil=1"] = []string{"v"}
+			w.Header().Set("Content-Length", "0")
+		}},
+		{"fields changed after WriteHeader are not sent", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "2")
+			w.WriteHeader(http.StatusOK)
+			w.Header().Set("X-Late", "1")
+			_, _ = io.WriteString(w, "ok")
+		}},
+		{"sniff across writes, length set", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "14")
+			_, _ = io.WriteString(w, "<ht")
+			_, _ = io.WriteString(w, "ml><b>x</b>")
+		}},
+		{"sniff across writes, no length", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "<ht")
+			_, _ = io.WriteString(w, "ml><b>x</b>")
+		}},
+		{"sniff of a large first write", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "30000")
+			_, _ = w.Write(append([]byte("%PDF-"), bytes.Repeat([]byte{'p'}, 29995)...))
+		}},
+		{"103 Early Hints before the response", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.Header().Set("Content-Length", "2")
+			w.WriteHeader(http.StatusEarlyHints)
+			_, _ = io.WriteString(w, "ok")
+		}},
 		{"large body written directly", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "100000")
 			w.Header().Set("Content-Type", "application/octet-stream")
@@ -394,6 +435,76 @@ func TestSlowHeaderAndIdleTimeouts(t *testing.T) {
 	}
 }
 
+// TestTimeoutsAreNotExtended: a head trickled a byte at a time is cut off when the header
+// timeout, counted from the request's first byte, runs out (not from the last byte), and a
+// new connection that sends nothing gets the header timeout, not the idle timeout.
+func TestTimeoutsAreNotExtended(t *testing.T) {
+	s := newServer(t,
+		func(w http.ResponseWriter, r *http.Request) bool { w.Header().Set("Content-Length", "0"); return true },
+		func(w http.ResponseWriter, r *http.Request) {},
+		func(srv *http.Server) { srv.ReadHeaderTimeout, srv.IdleTimeout = 300*time.Millisecond, 5*time.Second })
+	t.Run("trickled head", func(t *testing.T) {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nX: ")
+		closed := make(chan time.Duration, 1)
+		go func() {
+			_, _ = io.Copy(io.Discard, c)
+			closed <- time.Since(start)
+		}()
+		for i := 0; i < 30; i++ {
+			select {
+			case el := <-closed:
+				if el > 2*time.Second {
+					t.Fatalf("closed after %v", el)
+				}
+				return
+			case <-time.After(100 * time.Millisecond):
+				_, _ = io.WriteString(c, "a")
+			}
+		}
+		t.Fatal("a head trickled for 3 s was still being read (header timeout 300 ms)")
+	})
+	t.Run("silent new connection", func(t *testing.T) {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(4 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("not closed by the server: %v", err)
+		}
+		if el := time.Since(start); el > 2*time.Second {
+			t.Fatalf("closed after %v, want the 300 ms header timeout", el)
+		}
+	})
+}
+
+// TestInvalidContentLengthDropped: a Content-Length that does not parse is not sent (the body's
+// own length is) and is logged, as net/http drops and logs it.
+func TestInvalidContentLengthDropped(t *testing.T) {
+	s := newServer(t,
+		func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("Content-Length", "2, 5")
+			_, _ = io.WriteString(w, "hello")
+			return true
+		},
+		func(w http.ResponseWriter, r *http.Request) {})
+	res := exchange(t, s.addr, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 1)[0]
+	if b, _ := io.ReadAll(res.Body); string(b) != "hello" || res.ContentLength != 5 {
+		t.Fatalf("body %q, length %d", b, res.ContentLength)
+	}
+	if !strings.Contains(s.logs.String(), `invalid Content-Length of "2, 5"`) {
+		t.Fatalf("log %q", s.logs.String())
+	}
+}
+
 // TestShutdownWaitsForAResponseInFlight: Shutdown closes idle connections at once and lets a
 // request being served finish.
 func TestShutdownWaitsForAResponseInFlight(t *testing.T) {
@@ -447,8 +558,8 @@ func TestShutdownWaitsForAResponseInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := io.ReadAll(res.Body); string(b) != "ok" {
-		t.Fatalf("in-flight response body %q", b)
+	if b, _ := io.ReadAll(res.Body); string(b) != "ok" || !res.Close {
+		t.Fatalf("in-flight response body %q, Connection %q: want \"ok\" and close", b, res.Header.Get("Connection"))
 	}
 	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown: %v", err)

@@ -57,36 +57,46 @@ type field struct{ name, value string } // name in canonical form; Host not incl
 // FuzzParseAgreesWithNetHTTP holds it to that: whatever it accepts, http.ReadRequest reads the
 // same way.
 func parse(b []byte, h *head) verdict {
-	end := -1
-	for i, c := range b {
-		switch c {
+	end, v := headEnd(b, 0)
+	if v != fit {
+		return v
+	}
+	return parseHead(b[:end], h)
+}
+
+// headEnd finds the end of the head at the start of b, scanning from offset from (bytes before
+// it were scanned by an earlier call on a shorter b; resuming three bytes early is enough to
+// see a CRLF CRLF or a CR that straddles the two reads). v is fit when end is known.
+func headEnd(b []byte, from int) (end int, v verdict) {
+	for i := max(from-3, 0); i < len(b); i++ {
+		switch b[i] {
 		case '\n':
 			// Bare LF line endings are legal for net/http's reader but not here; waiting for
 			// a CRLF CRLF that never comes would stall the viewer.
 			if i == 0 || b[i-1] != '\r' {
-				return unfit
+				return 0, unfit
 			}
 			if i >= 3 && b[i-2] == '\n' && b[i-3] == '\r' {
-				end = i + 1
+				if i+1 > maxHead {
+					return 0, unfit
+				}
+				return i + 1, fit
 			}
 		case '\r':
 			if i+1 < len(b) && b[i+1] != '\n' {
-				return unfit
+				return 0, unfit
 			}
 		}
-		if end >= 0 {
-			break
-		}
 	}
-	if end < 0 {
-		if len(b) >= maxHead {
-			return unfit
-		}
-		return needMore
+	if len(b) >= maxHead {
+		return 0, unfit
 	}
-	if end > maxHead {
-		return unfit
-	}
+	return 0, needMore
+}
+
+// parseHead parses a complete head (b ends with its CRLF CRLF); see parse.
+func parseHead(b []byte, h *head) verdict {
+	end := len(b)
 	s := string(b[:end])
 	*h = head{fields: h.fields[:0], n: end}
 

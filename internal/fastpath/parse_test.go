@@ -133,3 +133,23 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += n
 	return n, err
 }
+
+// FuzzHeadEndResumes: scanning a head that arrives in two reads, resuming where the first scan
+// stopped, gives the verdict and end of one scan over the whole.
+func FuzzHeadEndResumes(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 25)
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 26)
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\rX"), 24)
+	f.Fuzz(func(t *testing.T, data []byte, split int) {
+		if split < 0 || split > len(data) {
+			return
+		}
+		wantEnd, want := headEnd(data, 0)
+		if _, v := headEnd(data[:split], 0); v != needMore {
+			return
+		}
+		if end, v := headEnd(data, split); v != want || end != wantEnd {
+			t.Fatalf("resumed at %d: (%d, %d), whole: (%d, %d) for %q", split, end, v, wantEnd, want, data)
+		}
+	})
+}

@@ -4,47 +4,80 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
-// directWrite is the body size from which Write sends the body straight to the connection after
-// the header section rather than copying it into the output buffer first.
-const directWrite = 16 << 10
+const (
+	// directWrite is the body size from which Write sends the body straight to the connection
+	// after the header section rather than copying it into the output buffer first.
+	directWrite = 16 << 10
+	// sniffLen is how much of a body http.DetectContentType looks at.
+	sniffLen = 512
+	// keepBuffer bounds the buffers an idle connection keeps between requests.
+	keepBuffer = 8 << 10
+)
 
-// response is the http.ResponseWriter of one fast-path request. It writes what net/http's
-// server would (see its chunkWriter.writeHeader): the same status line, the handler's fields in
-// sorted order with CR and LF turned into spaces, Date when the handler set none, a sniffed
-// Content-Type for a body without one, Content-Length, and Connection: close when the connection
-// ends after this response. It differs in one way: a body written without a Content-Length is
-// held back and sent with its length rather than chunked, which fits the small responses the
-// fast path is for.
+// response is the http.ResponseWriter of one fast-path request. It follows what net/http's
+// server does with the same calls (its response.Write and chunkWriter.writeHeader):
+//
+//   - the header section is the one set when WriteHeader was called (later changes are ignored),
+//     sent with the same status line, the fields in sorted order (invalid names dropped, CR and LF
+//     in values turned into spaces), Date when the handler set none, a Content-Type sniffed from
+//     the body's first 512 bytes when the handler set none (and no Content-Encoding), and
+//     Connection: close when the connection ends after this response;
+//   - a Content-Length that does not parse is dropped (and logged); a body longer than a valid one
+//     is refused with http.ErrContentLength, a shorter one closes the connection afterwards, so a
+//     viewer is never left out of step;
+//   - bodiless statuses (1xx, 204, 304) get no framing fields and no body; HEAD bodies are dropped.
+//
+// It differs in one way: a body written without a Content-Length is held back and sent with its
+// length rather than chunked, which fits the small responses the fast path is for.
 type response struct {
-	conn   net.Conn
-	req    *http.Request
-	header http.Header // reused by the connection's requests (cleared between them)
+	conn    net.Conn
+	req     *http.Request
+	header  http.Header // the handler's map, reused by the connection's requests
+	sent    http.Header // the snapshot taken by WriteHeader, also reused
+	logf    func(format string, args ...any)
+	closing func() bool // the listener is closing: this response is the connection's last
 
-	status      int
-	wroteHeader bool // a final status is set
-	headSent    bool // the final header section is in out (or already on the wire)
-	touched     bool // anything at all was done through the writer
-	closeAfter  bool // the connection ends after this response
+	status        int
+	contentLength int64 // declared by the handler; -1 when none
+	written       int64 // body bytes the handler wrote
+	sniff         bool  // Content-Type is to be sniffed from the body
+	wroteHeader   bool  // a final status is set
+	headSent      bool  // the final header section is in out (or already on the wire)
+	touched       bool  // anything at all was done through the writer
+	closeAfter    bool  // the connection ends after this response
 
-	out     []byte   // bytes not yet written to conn
-	held    []byte   // body held back because no Content-Length was set
-	holding bool     // held is in use
-	keys    []string // scratch for sorting field names
-	err     error    // first write error: the viewer is gone
+	out  []byte   // bytes not yet written to conn
+	held []byte   // body bytes that wait for the header section (length or sniff)
+	keys []string // scratch for sorting field names
+	err  error    // first write error: the viewer is gone
 }
 
 func (w *response) reset(r *http.Request) {
 	clear(w.header)
-	w.req, w.status = r, 0
-	w.wroteHeader, w.headSent, w.touched, w.holding = false, false, false, false
+	clear(w.sent)
+	w.req, w.status, w.contentLength, w.written = r, 0, -1, 0
+	w.sniff, w.wroteHeader, w.headSent, w.touched = false, false, false, false
 	w.closeAfter = r.Close
 	w.out, w.held, w.err = w.out[:0], w.held[:0], nil
+}
+
+// idle drops buffers a large response grew, so that an idle connection holds little memory.
+func (w *response) idle() {
+	if cap(w.out) > keepBuffer {
+		w.out = make([]byte, 0, 4096)
+	}
+	if cap(w.held) > keepBuffer {
+		w.held = nil
+	}
 }
 
 func (w *response) Header() http.Header {
@@ -64,11 +97,25 @@ func (w *response) WriteHeader(code int) {
 		// An informational response goes out at once with the fields set so far, as net/http
 		// sends it (101 is not: the fast path never switches protocols).
 		if code != http.StatusSwitchingProtocols {
-			w.appendHead(code, nil, false)
+			w.appendHead(code, w.header, nil, false)
 		}
 		return
 	}
 	w.status, w.wroteHeader = code, true
+	for k, v := range w.header {
+		w.sent[k] = v
+	}
+	if cl := header1(w.sent, "Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(textproto.TrimString(cl), 10, 64)
+		if err == nil && n >= 0 {
+			w.contentLength = n
+		} else {
+			w.logf("fastpath: invalid Content-Length of %q", cl)
+			delete(w.sent, "Content-Length")
+		}
+	}
+	_, haveType := w.sent["Content-Type"]
+	w.sniff = !haveType && header1(w.sent, "Content-Encoding") == "" && bodyAllowed(code)
 }
 
 func (w *response) Write(p []byte) (int, error) {
@@ -81,24 +128,36 @@ func (w *response) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	w.written += int64(len(p))
+	if w.contentLength >= 0 && w.written > w.contentLength {
+		return 0, http.ErrContentLength
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
+	head := w.req.Method == http.MethodHead
 	if !w.headSent {
-		if _, ok := w.header["Content-Length"]; !ok {
-			w.holding = true
-		} else {
-			w.appendHead(w.status, p, false)
-			w.headSent = true
+		// The header section waits while it can still change: without a Content-Length (it will be
+		// the whole body's length), or until the sniff has its 512 bytes.
+		if w.contentLength < 0 || w.sniff && len(w.held)+len(p) < sniffLen {
+			w.held = append(w.held, p...)
+			return len(p), nil
 		}
+		if len(w.held) > 0 {
+			w.held = append(w.held, p...)
+			w.appendHead(w.status, w.sent, w.held, false)
+			w.headSent = true
+			if !head {
+				w.out = append(w.out, w.held...)
+			}
+			w.held = w.held[:0]
+			return len(p), nil
+		}
+		w.appendHead(w.status, w.sent, p, false)
+		w.headSent = true
 	}
-	if w.holding {
-		w.held = append(w.held, p...)
-		return len(p), nil
-	}
-	if w.req.Method == http.MethodHead {
-		// As net/http: a HEAD response's body is accepted and dropped (it only informed the
-		// Content-Type sniff, or the length when none was set).
+	if head {
+		// As net/http: a HEAD response's body is accepted and dropped.
 		return len(p), nil
 	}
 	if len(p) >= directWrite {
@@ -120,18 +179,20 @@ func (w *response) finish() error {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	head := w.req.Method == http.MethodHead
 	if !w.headSent {
 		// As net/http does for a handler that finished before its output filled the buffer: the
 		// length of what it wrote is the Content-Length.
-		setLength := false
-		if _, ok := w.header["Content-Length"]; !ok && bodyAllowed(w.status) && (w.req.Method != http.MethodHead || len(w.held) > 0) {
-			setLength = true
-		}
-		w.appendHead(w.status, w.held, setLength)
+		setLength := w.contentLength < 0 && bodyAllowed(w.status) && (!head || len(w.held) > 0)
+		w.appendHead(w.status, w.sent, w.held, setLength)
 		w.headSent = true
-		if w.req.Method != http.MethodHead {
+		if !head {
 			w.out = append(w.out, w.held...)
 		}
+	}
+	if !head && w.contentLength >= 0 && bodyAllowed(w.status) && w.written != w.contentLength {
+		// Fewer bytes than declared: the viewer would read the next response as body.
+		w.closeAfter = true
 	}
 	return w.flush()
 }
@@ -151,9 +212,9 @@ func (w *response) flush() error {
 	return err
 }
 
-// appendHead appends a header section for status to out. body is the start of the body, for the
-// Content-Type sniff (and its length when setLength).
-func (w *response) appendHead(status int, body []byte, setLength bool) {
+// appendHead appends a header section for status with the fields of h to out. body is the
+// start of the body, for the Content-Type sniff (and its length when setLength).
+func (w *response) appendHead(status int, h http.Header, body []byte, setLength bool) {
 	b := append(w.out, "HTTP/1.1 "...)
 	if text := http.StatusText(status); text != "" {
 		b = strconv.AppendInt(b, int64(status), 10)
@@ -167,34 +228,39 @@ func (w *response) appendHead(status int, body []byte, setLength bool) {
 	b = append(b, "\r\n"...)
 
 	final := status >= 200
+	if final && w.closing() {
+		// The last response before the listener closes says so, as net/http's does once
+		// keep-alives are off.
+		w.closeAfter = true
+	}
 	// A handler's own "Connection: close" ends the connection and is sent as it is; any other
 	// Connection field gives way to net/http's "close" when the connection ends.
-	handlerClose := final && hasToken(header1(w.header, "Connection"), "close")
+	handlerClose := final && hasToken(header1(h, "Connection"), "close")
 	if handlerClose {
 		w.closeAfter = true
 	}
 	keys := w.keys[:0]
-	for k := range w.header {
-		if final && excluded(status, k, w.closeAfter && !handlerClose) {
+	for k := range h {
+		if excluded(status, k, w.closeAfter && !handlerClose) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		for _, v := range w.header[k] {
+		for _, v := range h[k] {
 			if strings.ContainsAny(v, "\r\n") {
 				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
 			}
 			b = append(b, k...)
 			b = append(b, ": "...)
-			b = append(b, strings.Trim(v, " \t")...)
+			b = append(b, textproto.TrimString(v)...)
 			b = append(b, "\r\n"...)
 		}
 	}
 	w.keys = keys[:0]
 	if final {
-		if _, ok := w.header["Date"]; !ok {
+		if _, ok := h["Date"]; !ok {
 			b = append(b, "Date: "...)
 			b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
 			b = append(b, "\r\n"...)
@@ -204,12 +270,10 @@ func (w *response) appendHead(status int, body []byte, setLength bool) {
 			b = strconv.AppendInt(b, int64(len(body)), 10)
 			b = append(b, "\r\n"...)
 		}
-		if bodyAllowed(status) {
-			if _, ok := w.header["Content-Type"]; !ok && header1(w.header, "Content-Encoding") == "" && len(body) > 0 {
-				b = append(b, "Content-Type: "...)
-				b = append(b, http.DetectContentType(body)...)
-				b = append(b, "\r\n"...)
-			}
+		if w.sniff && len(body) > 0 {
+			b = append(b, "Content-Type: "...)
+			b = append(b, http.DetectContentType(body)...)
+			b = append(b, "\r\n"...)
 		}
 		if w.closeAfter && !handlerClose {
 			b = append(b, "Connection: close\r\n"...)
@@ -218,10 +282,10 @@ func (w *response) appendHead(status int, body []byte, setLength bool) {
 	w.out = append(b, "\r\n"...)
 }
 
-// excluded reports whether net/http would leave field k out of a final response with this status:
+// excluded reports whether net/http would leave field k out of a response with this status:
 // framing it decides itself, fields a bodiless status must not carry (RFC 9110 §8.6, §15.4.5),
 // and a Connection field it replaces by "close".
-func excluded(status int, k string, closing bool) bool {
+func excluded(status int, k string, replaceConnection bool) bool {
 	switch k {
 	case "Transfer-Encoding":
 		return true // the fast path frames by length
@@ -230,7 +294,7 @@ func excluded(status int, k string, closing bool) bool {
 	case "Content-Type":
 		return status == http.StatusNotModified
 	case "Connection":
-		return closing
+		return status >= 200 && replaceConnection
 	}
 	return false
 }
@@ -238,7 +302,7 @@ func excluded(status int, k string, closing bool) bool {
 // hasToken reports whether the comma-separated list v holds token (case-insensitive).
 func hasToken(v, token string) bool {
 	for t := range strings.SplitSeq(v, ",") {
-		if strings.EqualFold(strings.Trim(t, " \t"), token) {
+		if strings.EqualFold(textproto.TrimString(t), token) {
 			return true
 		}
 	}
