@@ -419,9 +419,21 @@ func TestAccessLog(t *testing.T) {
 	h.distribution("site", "web", nil)
 	h.do(http.MethodGet, "site.cdn.test", "/a?b=1", hdr("User-Agent", "tester/1", "Referer", "http://ref.test/"), "")
 	h.get("nobody.test", "/z")
+	// A hit on a fresh connection is served by the fast path, and logged the same way.
+	before := h.edge.FastPathStats().Served
+	c := h.rawDial()
+	c.send("GET /a?b=2 HTTP/1.1\r\nHost: site.cdn.test\r\nUser-Agent: fast/1\r\n\r\n")
+	resp, _ := c.readResponse(http.MethodGet)
+	if h.edge.FastPathStats().Served != before+1 {
+		t.Fatal("the hit was not served by the fast path")
+	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		t.Fatalf("log lines %q", lines)
+	}
+	fast := `"GET /a?b=2 HTTP/1.1" 200 14 "-" "fast/1" site.cdn.test site Hit ` + resp.Header.Get(RequestIDHeader) + " "
+	if !strings.HasPrefix(lines[2], "127.0.0.1 - - [") || !strings.Contains(lines[2], fast) {
+		t.Errorf("fast-path line %q lacks %q", lines[2], fast)
 	}
 	want := `"GET /a?b=1 HTTP/1.1" 200 14 "http://ref.test/" "tester/1" site.cdn.test site Miss `
 	if !strings.HasPrefix(lines[0], "127.0.0.1 - - [") || !strings.Contains(lines[0], want) {
