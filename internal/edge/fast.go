@@ -25,7 +25,7 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	}
 	start := time.Now()
 	rid := e.ids.next() // unused if declined: ids need only be unique
-	creq, _ := e.cacheRequest(r, d, rid)
+	creq, _ := e.cacheRequest(r, d, rid) // no viewer context: a hit never waits or fetches
 	stored, ok := e.cache.Lookup(creq)
 	if !ok || d.mayReplace(stored.StatusCode(), r) {
 		return false

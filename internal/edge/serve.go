@@ -78,6 +78,8 @@ func (e *Edge) logAccess(start time.Time, r *http.Request, vw *viewerWriter, x r
 // held back and the page is served instead.
 func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distribution, rid string, errorPageRequest bool) httpcache.CacheStatus {
 	creq, path := e.cacheRequest(r, d, rid)
+	// The origin exchange (and a wait for another request's fill) ends when the viewer leaves.
+	creq.Out = creq.Out.WithContext(r.Context())
 	var target http.ResponseWriter = w
 	var held *errorInterceptor
 	if len(d.errorPages) > 0 && !errorPageRequest {
@@ -101,6 +103,7 @@ func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distributi
 
 // cacheRequest applies d's root object, cache behaviour and forwarding rules to the viewer request
 // r: the request the cache serves (and sends to the origin when it must), and the resolved path.
+// Its Out carries no context: a caller that may reach the origin gives it the viewer's.
 func (e *Edge) cacheRequest(r *http.Request, d *distribution, rid string) (*httpcache.Request, string) {
 	path, rawPath := r.URL.Path, r.URL.RawPath
 	if path == "" {
@@ -120,7 +123,6 @@ func (e *Edge) cacheRequest(r *http.Request, d *distribution, rid string) (*http
 	if r.ContentLength == 0 || r.Body == nil {
 		out.Body = http.NoBody
 	}
-	out = out.WithContext(r.Context())
 	return &httpcache.Request{Out: out, Namespace: d.id, Key: or.key, Policy: beh.policy}, path
 }
 
@@ -159,6 +161,9 @@ type viewerWriter struct {
 	http.ResponseWriter
 	via, requestID string
 	rewrite        int // when non-zero, a 2xx status is replaced by it
+	// One-element values for Via (when the response has none) and the request id, so that
+	// adding them allocates nothing; their capacity is 1, so a writer that appends copies.
+	viaValue, ridValue [1]string
 
 	status      int
 	bytes       int64
@@ -171,8 +176,14 @@ func (w *viewerWriter) WriteHeader(code int) {
 	}
 	if code >= 200 {
 		h := w.Header()
-		h["Via"] = append(h["Via"], w.via)
-		h[RequestIDHeader] = []string{w.requestID}
+		if prior := h["Via"]; len(prior) > 0 {
+			h["Via"] = append(prior[:len(prior):len(prior)], w.via)
+		} else {
+			w.viaValue[0] = w.via
+			h["Via"] = w.viaValue[:]
+		}
+		w.ridValue[0] = w.requestID
+		h[RequestIDHeader] = w.ridValue[:]
 		if w.rewrite != 0 && code >= 200 && code <= 299 {
 			code = w.rewrite
 		}

@@ -87,9 +87,14 @@ func (s *snapshot) lookup(hostport string) (d *distribution, deleted bool) {
 // "cdn.example.com". Host names are case-insensitive (RFC 9110 §4.2.3).
 func canonicalHost(hostport string) string {
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+	// Only a colon can start a port (testing first spares SplitHostPort's error allocation for
+	// the usual Host without one).
+	if strings.IndexByte(hostport, ':') >= 0 {
+		if h, _, err := net.SplitHostPort(hostport); err == nil {
+			return strings.ToLower(strings.TrimSuffix(h, "."))
+		}
+	}
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
 		host = host[1 : len(host)-1]
 	}
 	return strings.ToLower(strings.TrimSuffix(host, "."))
