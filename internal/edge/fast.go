@@ -24,7 +24,7 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	start := time.Now()
-	rid := e.ids.next() // unused if declined: ids need only be unique
+	rid := e.ids.next()                  // unused if declined: ids need only be unique
 	creq, _ := e.cacheRequest(r, d, rid) // no viewer context: a hit never waits or fetches
 	stored, ok := e.cache.Lookup(creq)
 	if !ok || d.mayReplace(stored.StatusCode(), r) {
