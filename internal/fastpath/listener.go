@@ -262,7 +262,7 @@ func (c *conn) serve() {
 	}
 	tmpl := (&http.Request{}).WithContext(ctx)
 	remote := c.rwc.RemoteAddr().String()
-	w := &response{conn: c.rwc, header: make(http.Header, 16), sent: make(http.Header, 16),
+	w := &response{conn: c.rwc, header: make(http.Header, 16), sent: make(fields, 0, 16),
 		out: make([]byte, 0, 4096), logf: l.logf, closing: l.closing}
 
 	// Timeouts as net/http applies them: the header timeout runs from the connection's start for

@@ -42,7 +42,7 @@ type response struct {
 	conn    net.Conn
 	req     *http.Request
 	header  http.Header // the handler's map, reused by the connection's requests
-	sent    http.Header // the snapshot taken by WriteHeader, also reused
+	sent    fields      // the snapshot taken by WriteHeader, reused
 	logf    func(format string, args ...any)
 	closing func() bool // the listener is closing: this response is the connection's last
 
@@ -55,15 +55,14 @@ type response struct {
 	touched       bool  // anything at all was done through the writer
 	closeAfter    bool  // the connection ends after this response
 
-	out  []byte   // bytes not yet written to conn
-	held []byte   // body bytes that wait for the header section (length or sniff)
-	keys []string // scratch for sorting field names
-	err  error    // first write error: the viewer is gone
+	out  []byte // bytes not yet written to conn
+	held []byte // body bytes that wait for the header section (length or sniff)
+	err  error  // first write error: the viewer is gone
 }
 
 func (w *response) reset(r *http.Request) {
 	clear(w.header)
-	clear(w.sent)
+	w.sent = w.sent[:0]
 	w.req, w.status, w.contentLength, w.written = r, 0, -1, 0
 	w.sniff, w.wroteHeader, w.headSent, w.touched = false, false, false, false
 	w.closeAfter = r.Close
@@ -97,25 +96,67 @@ func (w *response) WriteHeader(code int) {
 		// An informational response goes out at once with the fields set so far, as net/http
 		// sends it (101 is not: the fast path never switches protocols).
 		if code != http.StatusSwitchingProtocols {
-			w.appendHead(code, w.header, nil, false)
+			w.appendHead(code, snapshot(nil, w.header), nil, false)
 		}
 		return
 	}
 	w.status, w.wroteHeader = code, true
-	for k, v := range w.header {
-		w.sent[k] = v
-	}
-	if cl := header1(w.sent, "Content-Length"); cl != "" {
+	w.sent = snapshot(w.sent, w.header)
+	if cl := w.sent.get("Content-Length"); cl != "" {
 		n, err := strconv.ParseInt(textproto.TrimString(cl), 10, 64)
 		if err == nil && n >= 0 {
 			w.contentLength = n
 		} else {
 			w.logf("fastpath: invalid Content-Length of %q", cl)
-			delete(w.sent, "Content-Length")
+			w.sent = w.sent.without("Content-Length")
 		}
 	}
-	_, haveType := w.sent["Content-Type"]
-	w.sniff = !haveType && header1(w.sent, "Content-Encoding") == "" && bodyAllowed(code)
+	w.sniff = !w.sent.has("Content-Type") && w.sent.get("Content-Encoding") == "" && bodyAllowed(code)
+}
+
+// headerField is one field of a snapshot.
+type headerField struct {
+	name   string
+	values []string
+}
+
+// fields is a header section as WriteHeader saw it, sorted by name (the order net/http writes).
+// A slice rather than a cloned map: filling and walking it is cheaper on every response.
+type fields []headerField
+
+func snapshot(dst fields, h http.Header) fields {
+	dst = dst[:0]
+	for k, v := range h {
+		dst = append(dst, headerField{k, v})
+	}
+	slices.SortFunc(dst, func(a, b headerField) int { return strings.Compare(a.name, b.name) })
+	return dst
+}
+
+func (f fields) find(name string) int {
+	for i := range f {
+		if f[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (f fields) has(name string) bool { return f.find(name) >= 0 }
+
+// get returns the first value of name ("" when absent).
+func (f fields) get(name string) string {
+	if i := f.find(name); i >= 0 && len(f[i].values) > 0 {
+		return f[i].values[0]
+	}
+	return ""
+}
+
+func (f fields) without(name string) fields {
+	if i := f.find(name); i >= 0 {
+		return slices.Delete(f, i, i+1)
+	}
+	return f
 }
 
 func (w *response) Write(p []byte) (int, error) {
@@ -214,7 +255,7 @@ func (w *response) flush() error {
 
 // appendHead appends a header section for status with the fields of h to out. body is the
 // start of the body, for the Content-Type sniff (and its length when setLength).
-func (w *response) appendHead(status int, h http.Header, body []byte, setLength bool) {
+func (w *response) appendHead(status int, h fields, body []byte, setLength bool) {
 	b := append(w.out, "HTTP/1.1 "...)
 	if text := http.StatusText(status); text != "" {
 		b = strconv.AppendInt(b, int64(status), 10)
@@ -235,32 +276,26 @@ func (w *response) appendHead(status int, h http.Header, body []byte, setLength 
 	}
 	// A handler's own "Connection: close" ends the connection and is sent as it is; any other
 	// Connection field gives way to net/http's "close" when the connection ends.
-	handlerClose := final && hasToken(header1(h, "Connection"), "close")
+	handlerClose := final && hasToken(h.get("Connection"), "close")
 	if handlerClose {
 		w.closeAfter = true
 	}
-	keys := w.keys[:0]
-	for k := range h {
-		if excluded(status, k, w.closeAfter && !handlerClose) || !httpguts.ValidHeaderFieldName(k) {
+	for _, f := range h {
+		if excluded(status, f.name, w.closeAfter && !handlerClose) || !httpguts.ValidHeaderFieldName(f.name) {
 			continue
 		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
+		for _, v := range f.values {
 			if strings.ContainsAny(v, "\r\n") {
 				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
 			}
-			b = append(b, k...)
+			b = append(b, f.name...)
 			b = append(b, ": "...)
 			b = append(b, textproto.TrimString(v)...)
 			b = append(b, "\r\n"...)
 		}
 	}
-	w.keys = keys[:0]
 	if final {
-		if _, ok := h["Date"]; !ok {
+		if !h.has("Date") {
 			b = append(b, "Date: "...)
 			b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
 			b = append(b, "\r\n"...)
@@ -307,13 +342,6 @@ func hasToken(v, token string) bool {
 		}
 	}
 	return false
-}
-
-func header1(h http.Header, k string) string {
-	if v := h[k]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 // bodyAllowed: RFC 9110 §6.4.1 (and net/http's bodyAllowedForStatus).
