@@ -263,7 +263,9 @@ func (c *conn) serve() {
 	tmpl := (&http.Request{}).WithContext(ctx)
 	remote := c.rwc.RemoteAddr().String()
 	w := &response{conn: c.rwc, header: make(http.Header, 16), sent: make(fields, 0, 16),
-		out: make([]byte, 0, 4096), logf: l.logf, closing: l.closing}
+		out: make([]byte, 0, 4096), logf: l.logf, closing: l.closing,
+		// Counted before the first byte goes out: once written, the viewer may look at the counters.
+		answering: func() { l.served.Add(1) }}
 
 	// Timeouts as net/http applies them: the header timeout runs from the connection's start for
 	// its first request and from a request's first byte for later ones, once per head (a viewer
@@ -338,7 +340,6 @@ func (c *conn) serve() {
 			return
 		}
 		err := w.finish()
-		l.served.Add(1)
 		l.setState(c.rwc, http.StateIdle)
 		if err != nil || w.closeAfter {
 			return

@@ -124,28 +124,41 @@ func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
 	return out
 }
 
-// rawExchange sends one request on a new connection and returns every byte the server sent
-// until it closed the connection or went quiet.
-func rawExchange(t *testing.T, addr, raw string) []byte {
+// rawExchange sends one request on a new connection and returns the exact bytes of the response
+// (informational responses included), delimited by parsing rather than by waiting for silence,
+// and whether the server closed the connection after it (waited for up to 5 s only when
+// wantClose; otherwise not checked and reported false).
+func rawExchange(t *testing.T, addr, raw string, wantClose bool) ([]byte, bool) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
-	var out []byte
-	buf := make([]byte, 64<<10)
+	var rec bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(c, &rec))
+	method, _, _ := strings.Cut(raw, " ")
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		n, err := c.Read(buf)
-		out = append(out, buf[:n]...)
+		res, err := http.ReadResponse(br, &http.Request{Method: method})
 		if err != nil {
-			return out
+			break // the server closed, possibly mid-body: the bytes so far are the answer
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		if res.StatusCode >= 200 {
+			break
 		}
 	}
+	got := rec.Bytes()[:rec.Len()-br.Buffered()]
+	if !wantClose {
+		return got, false
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := br.Read(make([]byte, 1))
+	return got, n == 0 && err == io.EOF
 }
 
 // TestResponsesMatchNetHTTP writes the same handler output through net/http and through the
@@ -158,6 +171,7 @@ func TestResponsesMatchNetHTTP(t *testing.T) {
 		name    string
 		request string
 		handler func(w http.ResponseWriter, r *http.Request)
+		closes  bool // the server ends the connection after the response
 	}{
 		{"length and type set", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header()["Content-Length"] = []string{"1024"}
@@ -165,103 +179,103 @@ func TestResponsesMatchNetHTTP(t *testing.T) {
 			w.Header()["Zz-Last"] = []string{"z"}
 			w.Header()["Aa-First"] = []string{"a", "b"}
 			_, _ = w.Write(body1k)
-		}},
+		}, false},
 		{"length computed, type sniffed", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, "<html><body>hi</body></html>")
-		}},
+		}, false},
 		{"no sniff under Content-Encoding", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = io.WriteString(w, "<html>")
-		}},
-		{"empty 200", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {}},
+		}, false},
+		{"empty 200", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {}, false},
 		{"HEAD with length", "HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "1024")
 			w.Header().Set("Content-Type", "text/plain")
-		}},
+		}, false},
 		{"HEAD whose handler writes a body", "HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, "<html>abc")
-		}},
+		}, false},
 		{"304 drops the framing fields", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "1024")
 			w.Header().Set("Content-Type", "text/plain")
 			w.Header().Set("Etag", `"v1"`)
 			w.WriteHeader(http.StatusNotModified)
-		}},
+		}, false},
 		{"204", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "3")
 			w.WriteHeader(http.StatusNoContent)
-		}},
+		}, false},
 		{"206 and 416", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Range", "bytes */10")
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
-		}},
+		}, false},
 		{"unknown status", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "2")
 			w.WriteHeader(599)
 			_, _ = io.WriteString(w, "ok")
-		}},
+		}, false},
 		{"viewer asks to close", "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "2")
 			w.Header().Set("Connection", "keep-alive")
 			_, _ = io.WriteString(w, "ok")
-		}},
+		}, true},
 		{"handler closes", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "2")
 			w.Header().Set("Connection", "close")
 			_, _ = io.WriteString(w, "ok")
-		}},
+		}, true},
 		{"newline in a value", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header()["X-Bad"] = []string{" a\r\nInjected: yes "}
 			w.Header().Set("Content-Length", "0")
-		}},
+		}, false},
 		{"short body: the connection closes", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "10")
 			w.Header().Set("Content-Type", "text/plain")
 			_, _ = io.WriteString(w, "12345")
-		}},
+		}, true},
 		{"long body refused", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "2")
 			w.Header().Set("Content-Type", "text/plain")
 			if _, err := io.WriteString(w, "12HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); err != http.ErrContentLength {
 				panic("want ErrContentLength")
 			}
-		}},
+		}, true},
 		{"invalid field name dropped", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header()["X-A\r\nSet-Cookie: evil=1"] = []string{"v"}
 			w.Header().Set("Content-Length", "0")
-		}},
+		}, false},
 		{"fields changed after WriteHeader are not sent", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "2")
 			w.WriteHeader(http.StatusOK)
 			w.Header().Set("X-Late", "1")
 			_, _ = io.WriteString(w, "ok")
-		}},
+		}, false},
 		{"sniff across writes, length set", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "14")
 			_, _ = io.WriteString(w, "<ht")
 			_, _ = io.WriteString(w, "ml><b>x</b>")
-		}},
+		}, false},
 		{"sniff across writes, no length", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, "<ht")
 			_, _ = io.WriteString(w, "ml><b>x</b>")
-		}},
+		}, false},
 		{"sniff of a large first write", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "30000")
 			_, _ = w.Write(append([]byte("%PDF-"), bytes.Repeat([]byte{'p'}, 29995)...))
-		}},
+		}, false},
 		{"103 Early Hints before the response", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Link", "</style.css>; rel=preload")
 			w.Header().Set("Content-Length", "2")
 			w.WriteHeader(http.StatusEarlyHints)
 			_, _ = io.WriteString(w, "ok")
-		}},
+		}, false},
 		{"large body written directly", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "100000")
 			w.Header().Set("Content-Type", "application/octet-stream")
 			_, _ = w.Write(bytes.Repeat([]byte{'b'}, 60000))
 			_, _ = w.Write(bytes.Repeat([]byte{'c'}, 40000))
-		}},
+		}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,8 +285,11 @@ func TestResponsesMatchNetHTTP(t *testing.T) {
 			}
 			plain := newServer(t, func(http.ResponseWriter, *http.Request) bool { return false }, h)
 			fast := newServer(t, func(w http.ResponseWriter, r *http.Request) bool { h(w, r); return true }, h)
-			want := rawExchange(t, plain.addr, tc.request)
-			got := rawExchange(t, fast.addr, tc.request)
+			want, wantClosed := rawExchange(t, plain.addr, tc.request, tc.closes)
+			got, gotClosed := rawExchange(t, fast.addr, tc.request, tc.closes)
+			if gotClosed != tc.closes || wantClosed != tc.closes {
+				t.Fatalf("connection closed: fast path %v, net/http %v, want %v", gotClosed, wantClosed, tc.closes)
+			}
 			if plain.slow.Load() != 1 || fast.slow.Load() != 0 || fast.ln.Stats().Served != 1 {
 				t.Fatalf("paths: plain served %d by net/http, fast %d by net/http and %d by the fast path",
 					plain.slow.Load(), fast.slow.Load(), fast.ln.Stats().Served)
@@ -572,7 +589,7 @@ func TestDeclineAfterWriteClosesTheConnection(t *testing.T) {
 	s := newServer(t,
 		func(w http.ResponseWriter, r *http.Request) bool { w.Header().Set("X", "y"); return false },
 		func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "slow") })
-	if got := rawExchange(t, s.addr, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); len(got) != 0 {
+	if got, closed := rawExchange(t, s.addr, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", true); len(got) != 0 || !closed {
 		t.Fatalf("got %q, want the connection closed without a response", got)
 	}
 	if s.slow.Load() != 0 || !strings.Contains(s.logs.String(), "declined a request after using") {

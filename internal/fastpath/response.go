@@ -45,6 +45,8 @@ type response struct {
 	sent    fields      // the snapshot taken by WriteHeader, reused
 	logf    func(format string, args ...any)
 	closing func() bool // the listener is closing: this response is the connection's last
+	// answering is called once per response, just before its first byte is written.
+	answering func()
 
 	status        int
 	contentLength int64 // declared by the handler; -1 when none
@@ -53,6 +55,7 @@ type response struct {
 	wroteHeader   bool  // a final status is set
 	headSent      bool  // the final header section is in out (or already on the wire)
 	touched       bool  // anything at all was done through the writer
+	onWire        bool  // some of this response was written to conn
 	closeAfter    bool  // the connection ends after this response
 
 	out  []byte // bytes not yet written to conn
@@ -64,7 +67,7 @@ func (w *response) reset(r *http.Request) {
 	clear(w.header)
 	w.sent = w.sent[:0]
 	w.req, w.status, w.contentLength, w.written = r, 0, -1, 0
-	w.sniff, w.wroteHeader, w.headSent, w.touched = false, false, false, false
+	w.sniff, w.wroteHeader, w.headSent, w.touched, w.onWire = false, false, false, false, false
 	w.closeAfter = r.Close
 	w.out, w.held, w.err = w.out[:0], w.held[:0], nil
 }
@@ -205,7 +208,7 @@ func (w *response) Write(p []byte) (int, error) {
 		if err := w.flush(); err != nil {
 			return 0, err
 		}
-		n, err := w.conn.Write(p)
+		n, err := w.write(p)
 		if err != nil {
 			w.err = err
 		}
@@ -245,12 +248,20 @@ func (w *response) flush() error {
 	if len(w.out) == 0 {
 		return nil
 	}
-	_, err := w.conn.Write(w.out)
+	_, err := w.write(w.out)
 	w.out = w.out[:0]
 	if err != nil {
 		w.err = err
 	}
 	return err
+}
+
+func (w *response) write(p []byte) (int, error) {
+	if !w.onWire {
+		w.onWire = true
+		w.answering()
+	}
+	return w.conn.Write(p)
 }
 
 // appendHead appends a header section for status with the fields of h to out. body is the
