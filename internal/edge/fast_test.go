@@ -18,7 +18,8 @@ import (
 // TestFastPathAnswersLikeNetHTTP sends the same requests to the edge through the fast path and
 // through net/http alone (a second server on the same Edge, without the fast path) and compares
 // the responses: status, every field (the request id aside, Age within a second) and body. It
-// also checks which requests the fast path took: plain hits, and nothing else.
+// also checks which requests the fast path took: plain hits, and nothing else. The forwarding
+// cases check that the key the fast path looks up is the one the net/http path fills.
 func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
 	h := newHarness(t)
 	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +52,12 @@ func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
 		d.CustomErrorResponses = []lightsail.DistributionCustomErrorResponse{{ErrorCode: ptr[int64](404), ResponsePagePath: ptr("/obj"), ResponseCode: ptr("200")}}
 	})
 	off := h.distribution("off", "web", nil)
+	h.distribution("fwd", "web", func(d *lightsail.LightsailDistribution) {
+		s := d.CacheBehaviorSettings
+		s.ForwardedQueryStrings = &lightsail.QueryStringObject{Option: ptr(true), QueryStringsAllowList: []string{"a"}}
+		s.ForwardedCookies = &lightsail.CookieObject{Option: ptr("allow-list"), CookiesAllowList: []string{"lang"}}
+		s.ForwardedHeaders = &lightsail.HeaderObject{Option: ptr("allow-list"), HeadersAllowList: []string{"X-Variant"}}
+	})
 
 	// The same Edge served by net/http alone.
 	plain := httptest.NewUnstartedServer(h.edge.Handler())
@@ -65,6 +72,7 @@ func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
 	h.get("pages.cdn.test", "/missing")
 	h.get("pages.cdn.test", "/obj")
 	h.get("off.cdn.test", "/obj")
+	h.do(http.MethodGet, "fwd.cdn.test", "/q?a=1&b=1", hdr("Cookie", "lang=fr; session=1", "X-Variant", "v1"), "")
 	h.update(off, func(d *store.Distribution, _ *lightsail.LightsailDistribution) { d.IsEnabled = false })
 
 	const host = "Host: site.cdn.test\r\n"
@@ -72,6 +80,11 @@ func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
 		name, raw string
 		fast      bool // the fast path answers it
 	}{
+		// A request whose forwarded values form a key nobody has filled misses (the fast path
+		// declines) and fills; sent again, it is a fast-path hit, compared with net/http below.
+		{"forwarding: another forwarded cookie value misses, then hits", "GET /q?a=1 HTTP/1.1\r\nHost: fwd.cdn.test\r\nCookie: lang=de\r\nX-Variant: v1\r\n\r\n", true},
+		{"forwarding: another forwarded header value misses, then hits", "GET /q?a=1 HTTP/1.1\r\nHost: fwd.cdn.test\r\nCookie: lang=fr\r\nX-Variant: v2\r\n\r\n", true},
+		{"forwarding: another forwarded query value misses, then hits", "GET /q?a=2 HTTP/1.1\r\nHost: fwd.cdn.test\r\nCookie: lang=fr\r\nX-Variant: v1\r\n\r\n", true},
 		{"hit", "GET /obj HTTP/1.1\r\n" + host + "\r\n", true},
 		{"HEAD hit", "HEAD /obj HTTP/1.1\r\n" + host + "\r\n", true},
 		{"hit, upper-case host with port", "GET /obj HTTP/1.1\r\nHost: SITE.cdn.test:8080\r\n\r\n", true},
@@ -89,6 +102,7 @@ func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
 		{"uncacheable", "GET /never-seen HTTP/1.1\r\n" + host + "Cache-Control: no-store\r\n\r\n", false},
 		{"custom error page replaces the stored 404", "GET /missing HTTP/1.1\r\nHost: pages.cdn.test\r\n\r\n", false},
 		{"hit on a distribution with error pages", "GET /obj HTTP/1.1\r\nHost: pages.cdn.test\r\n\r\n", true},
+		{"forwarding: same query parameter, cookie and header values hit", "GET /q?b=2&a=1 HTTP/1.1\r\nHost: fwd.cdn.test\r\nCookie: session=2; lang=fr\r\nX-Variant: v1\r\n\r\n", true},
 		{"disabled distribution", "GET /obj HTTP/1.1\r\nHost: off.cdn.test\r\n\r\n", false},
 		{"unknown host", "GET /obj HTTP/1.1\r\nHost: nobody.cdn.test\r\n\r\n", false},
 		{"method not allowed here: OPTIONS is unfit", "OPTIONS /obj HTTP/1.1\r\n" + host + "\r\n", false},
@@ -97,6 +111,13 @@ func TestFastPathAnswersLikeNetHTTP(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			method, _, _ := strings.Cut(tc.raw, " ")
+			if strings.HasSuffix(tc.name, "misses, then hits") {
+				before := h.edge.FastPathStats().Served
+				first := rawRoundTrip(t, h.srv.Listener.Addr().String(), tc.raw, method)
+				if n := h.edge.FastPathStats().Served - before; n != 0 || first.Header.Get("X-Cache") != "Miss from sailcdn" {
+					t.Fatalf("first request: fast path answered %d, X-Cache %q; want a miss on net/http", n, first.Header.Get("X-Cache"))
+				}
+			}
 			before := h.edge.FastPathStats().Served
 			got := rawRoundTrip(t, h.srv.Listener.Addr().String(), tc.raw, method)
 			fast := h.edge.FastPathStats().Served - before
