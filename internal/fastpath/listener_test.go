@@ -91,18 +91,26 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// exchange sends raw on a new connection and reads n responses.
-func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
+// send dials addr and writes raw, with 10 s for the whole exchange.
+func send(t *testing.T, addr, raw string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(c, raw); err != nil {
+		c.Close()
 		t.Fatal(err)
 	}
+	return c
+}
+
+// exchange sends raw on a new connection and reads n responses.
+func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
+	t.Helper()
+	c := send(t, addr, raw)
+	defer c.Close()
 	br := bufio.NewReader(c)
 	var out []*http.Response
 	for i := range n {
@@ -130,15 +138,8 @@ func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
 // wantClose; otherwise not checked and reported false).
 func rawExchange(t *testing.T, addr, raw string, wantClose bool) ([]byte, bool) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := send(t, addr, raw)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
 	var rec bytes.Buffer
 	br := bufio.NewReader(io.TeeReader(c, &rec))
 	method, _, _ := strings.Cut(raw, " ")
