@@ -3,6 +3,8 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -203,16 +205,72 @@ func TestStoreFlusherDropsUnknownDistributions(t *testing.T) {
 	h.origin("web", cacheable)
 	d := h.distribution("site", "web", nil)
 	flush := StoreFlusher(h.db, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
-	err := flush(ctx, []meter.Usage{
+	b := meter.Batch{ID: "batch-1", At: time.Unix(600, 0), Usage: []meter.Usage{
 		{DistributionID: d.ID, Minute: 600, Requests: 2, BytesDownloaded: 10},
 		{DistributionID: "no-such-distribution", Minute: 600, Requests: 1},
-	})
-	if err != nil {
-		t.Fatal(err)
+	}}
+	for range 2 { // the second time is a retry of the same batch: it adds nothing
+		if err := flush(ctx, b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rows, err := h.db.QueryUsage(ctx, d.ID, 0, 1<<62)
 	if err != nil || len(rows) != 1 || rows[0].Requests != 2 || rows[0].BytesDownloaded != 10 {
 		t.Fatalf("rows %+v, err %v", rows, err)
+	}
+}
+
+// A flush whose COMMIT reaches the store but whose acknowledgement is lost is retried by the meter
+// and not counted twice: the stored usage equals the bytes on the viewer's socket.
+func TestAmbiguousFlushIsNotCountedTwice(t *testing.T) {
+	var h *harness
+	lost := true
+	h = newHarness(t, func(c *Config) {
+		flush := StoreFlusher(c.Store, nil)
+		m, err := meter.New(meter.Config{Flush: func(ctx context.Context, b meter.Batch) error {
+			if err := flush(ctx, b); err != nil {
+				return err
+			}
+			if lost {
+				lost = false
+				return errors.New("connection reset after COMMIT")
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Meter = m
+	})
+	h.origin("web", cacheable)
+	d := h.distribution("site", "web", nil)
+	c := h.rawDial()
+	c.send("GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
+	c.readResponse(http.MethodGet)
+	c.send("GET /a HTTP/1.1\r\nHost: site.cdn.test\r\nConnection: close\r\n\r\n")
+	c.readResponse(http.MethodGet)
+	eventually(t, 3*time.Second, "both requests counted", func() bool {
+		u := meter.Sum(h.meter.Pending(), d.ID)
+		return u.Requests == 2 && u.BytesDownloaded == c.nread && u.BytesUploaded == c.wrote
+	})
+	if err := h.meter.Flush(ctx); err == nil {
+		t.Fatal("the first flush should report the lost acknowledgement")
+	}
+	if err := h.meter.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.QueryUsage(ctx, d.ID, 0, 1<<62)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got store.UsageDelta
+	for _, r := range rows {
+		got.Requests += r.Requests
+		got.BytesDownloaded += r.BytesDownloaded
+		got.BytesUploaded += r.BytesUploaded
+	}
+	if got.Requests != 2 || got.BytesDownloaded != c.nread || got.BytesUploaded != c.wrote {
+		t.Fatalf("stored %+v; the viewer wrote %d and read %d bytes in 2 requests", got, c.wrote, c.nread)
 	}
 }
 

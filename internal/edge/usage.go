@@ -22,19 +22,27 @@ func NewMeter(db *store.DB, clk clock.Clock, reg prometheus.Registerer, log *slo
 	return meter.New(meter.Config{Flush: StoreFlusher(db, log), Now: clk.Now, Registerer: reg, Logger: log})
 }
 
-// StoreFlusher adapts store.DB.AddUsage to meter.Config.Flush. AddUsage applies a batch
-// atomically; if it refuses the batch because a row names a distribution the store does not know
-// (store.ErrNotFound — distributions are only soft-deleted, so this means a database that was
-// replaced under a running edge), the unknown distributions' rows are dropped with a log line and
-// the rest is written, again atomically. Any other failure leaves the whole batch to the meter's
-// next attempt.
-func StoreFlusher(db *store.DB, log *slog.Logger) func(context.Context, []meter.Usage) error {
+// StoreFlusher adapts store.DB.AddUsageBatch to meter.Config.Flush. AddUsageBatch applies a batch
+// atomically and at most once per batch id, so the meter's retry of a batch whose COMMIT went
+// through but whose acknowledgement was lost adds nothing. If the store refuses the batch because a
+// row names a distribution it does not know (store.ErrNotFound — distributions are only
+// soft-deleted, so this means a database that was replaced under a running edge), the unknown
+// distributions' rows are dropped with a log line and the rest is written under the same id, again
+// atomically. Any other failure leaves the whole batch to the meter's next attempt.
+func StoreFlusher(db *store.DB, log *slog.Logger) func(context.Context, meter.Batch) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	return func(ctx context.Context, batch []meter.Usage) error {
-		deltas := toDeltas(batch)
-		err := db.AddUsage(ctx, deltas)
+	add := func(ctx context.Context, b meter.Batch, deltas []store.UsageDelta) error {
+		applied, err := db.AddUsageBatch(ctx, b.ID, b.At.Unix(), deltas)
+		if err == nil && !applied {
+			log.Info("edge: usage batch was already stored; its retry added nothing", "batch", b.ID)
+		}
+		return err
+	}
+	return func(ctx context.Context, b meter.Batch) error {
+		deltas := toDeltas(b.Usage)
+		err := add(ctx, b, deltas)
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -60,7 +68,7 @@ func StoreFlusher(db *store.DB, log *slog.Logger) func(context.Context, []meter.
 		if len(known) == 0 {
 			return nil
 		}
-		if err := db.AddUsage(ctx, known); err != nil {
+		if err := add(ctx, b, known); err != nil {
 			return fmt.Errorf("edge: add usage without unknown distributions: %w", err)
 		}
 		return nil

@@ -29,13 +29,16 @@
 // # Durability
 //
 // Counters live in memory and are flushed at least every Config.Interval (default 2 s, at most
-// 5 s) and by Close. A flush that fails keeps its deltas for the next attempt. A crash therefore
-// loses at most the traffic of the last flush interval, plus whatever earlier flushes had failed to
-// write while the store was unavailable.
+// 5 s) and by Close, as a Batch with a random id. A flush that fails keeps its batch and retries it
+// unchanged, same id, before anything newer, so a store that records ids (store.AddUsageBatch)
+// applies each batch at most once even when a COMMIT succeeded but its acknowledgement was lost. A
+// crash therefore loses at most the traffic of the last flush interval, plus whatever earlier
+// flushes had failed to write while the store was unavailable; nothing is counted twice.
 package meter
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"hash/maphash"
 	"log/slog"
@@ -77,11 +80,19 @@ const (
 	MaxInterval = 5 * time.Second
 )
 
+// Batch is one flush's usage. A batch that failed is retried as it is, with the same ID.
+type Batch struct {
+	ID    string    // random (crypto/rand), unique across processes sharing a store
+	At    time.Time // when the batch was made, on the meter's clock
+	Usage []Usage   // merged: one row per distribution and minute
+}
+
 // Config configures a Meter.
 type Config struct {
 	// Flush persists a batch of usage; it is required. It must apply all of the batch or none of
-	// it: on error the whole batch is retried by the next flush, merged with newer counts.
-	Flush func(ctx context.Context, batch []Usage) error
+	// it, and should apply a batch ID at most once: on error the same batch is retried by the next
+	// flush, before newer counts, and the error may have come after the batch was applied.
+	Flush func(ctx context.Context, batch Batch) error
 	// Now is the clock that decides which minute traffic belongs to. nil means time.Now.
 	Now func() time.Time
 	// Interval between flushes (and between attributions of long downloads in progress).
@@ -120,7 +131,7 @@ type Meter struct {
 	conns sync.Map // *conn → struct{}: open metered connections, for sweeps
 
 	flushMu sync.Mutex // serialises Flush; guards carry
-	carry   []Usage    // deltas of failed flushes, retried with the next one
+	carry   *Batch     // the batch whose flush failed, retried as it is by the next one
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -231,15 +242,25 @@ func (m *Meter) Run(ctx context.Context) {
 	}
 }
 
-// Flush hands every counted delta to Config.Flush now. On failure the deltas are kept and merged
-// into the next flush.
+// Flush hands every counted delta to Config.Flush now: first the batch of a failed flush, if any,
+// unchanged; then, once that went through, everything counted since, as a new batch. On failure the
+// failed batch is kept (and newer counts wait in the counters, merged per distribution and minute,
+// so memory stays bounded however long the store is away).
 func (m *Meter) Flush(ctx context.Context) error {
 	if m == nil {
 		return nil
 	}
 	m.flushMu.Lock()
 	defer m.flushMu.Unlock()
-	batch := m.carry
+	if m.carry != nil {
+		if err := m.cfg.Flush(ctx, *m.carry); err != nil {
+			m.prom.flushFailed(len(m.carry.Usage))
+			return err
+		}
+		m.carry = nil
+		m.prom.flushed()
+	}
+	var batch []Usage
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
@@ -254,13 +275,12 @@ func (m *Meter) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	batch = mergeUsage(batch)
-	if err := m.cfg.Flush(ctx, batch); err != nil {
-		m.carry = batch
-		m.prom.flushFailed(len(batch))
+	b := Batch{ID: rand.Text(), At: m.now(), Usage: mergeUsage(batch)}
+	if err := m.cfg.Flush(ctx, b); err != nil {
+		m.carry = &b
+		m.prom.flushFailed(len(b.Usage))
 		return err
 	}
-	m.carry = nil
 	m.prom.flushed()
 	return nil
 }
@@ -283,7 +303,10 @@ func (m *Meter) Pending() []Usage {
 		return nil
 	}
 	m.flushMu.Lock()
-	out := append([]Usage(nil), m.carry...)
+	var out []Usage
+	if m.carry != nil {
+		out = append(out, m.carry.Usage...)
+	}
 	m.flushMu.Unlock()
 	for i := range m.shards {
 		s := &m.shards[i]

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,20 +24,22 @@ import (
 	"github.com/sailcdn/sailcdn/internal/meter/metertest"
 )
 
-// sink records flushed batches.
+// sink records flushed batches (their usage), and the id of every attempt, failed or not.
 type sink struct {
-	mu      sync.Mutex
-	batches [][]Usage
-	fail    error
+	mu       sync.Mutex
+	batches  [][]Usage
+	attempts []string
+	fail     error
 }
 
-func (s *sink) flush(_ context.Context, b []Usage) error {
+func (s *sink) flush(_ context.Context, b Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.attempts = append(s.attempts, b.ID)
 	if s.fail != nil {
 		return s.fail
 	}
-	s.batches = append(s.batches, append([]Usage(nil), b...))
+	s.batches = append(s.batches, append([]Usage(nil), b.Usage...))
 	return nil
 }
 
@@ -448,12 +451,16 @@ func TestMinutesFollowTheInjectedClock(t *testing.T) {
 	}
 }
 
+// A failed batch is retried unchanged, with its id, before the counts made since (which form a new
+// batch with a new id): a store that records ids then applies each exactly once.
 func TestFailedFlushKeepsDeltasForTheNextOne(t *testing.T) {
 	m, s := newTestMeter(t, Config{Now: func() time.Time { return time.Unix(600, 0) }})
 	m.add("d", delta{requests: 1, down: 100})
 	s.fail = errors.New("database is down")
-	if err := m.Flush(context.Background()); err == nil {
-		t.Fatal("flush reported success")
+	for range 2 {
+		if err := m.Flush(context.Background()); err == nil {
+			t.Fatal("flush reported success")
+		}
 	}
 	m.add("d", delta{requests: 1, down: 50, s4xx: 1})
 	if p := m.Pending(); len(p) != 1 || p[0].Requests != 2 {
@@ -463,14 +470,21 @@ func TestFailedFlushKeepsDeltasForTheNextOne(t *testing.T) {
 	if err := m.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := []Usage{{DistributionID: "d", Minute: 600, Requests: 2, BytesDownloaded: 150, Status4xx: 1}}
-	if len(s.batches) != 1 || len(s.batches[0]) != 1 || s.batches[0][0] != want[0] {
-		t.Fatalf("flushed %+v, want one batch %+v", s.batches, want)
+	want := [][]Usage{
+		{{DistributionID: "d", Minute: 600, Requests: 1, BytesDownloaded: 100}},
+		{{DistributionID: "d", Minute: 600, Requests: 1, BytesDownloaded: 50, Status4xx: 1}},
+	}
+	if !reflect.DeepEqual(s.batches, want) {
+		t.Fatalf("flushed %+v, want %+v", s.batches, want)
+	}
+	// Attempts: the first batch three times under one id, then the new batch under another.
+	if a := s.attempts; len(a) != 4 || a[0] == "" || a[1] != a[0] || a[2] != a[0] || a[3] == a[0] {
+		t.Fatalf("attempt ids %q", a)
 	}
 	if p := m.Pending(); len(p) != 0 {
 		t.Fatalf("pending after a successful flush: %+v", p)
 	}
-	if err := m.Flush(context.Background()); err != nil || len(s.batches) != 1 {
+	if err := m.Flush(context.Background()); err != nil || len(s.batches) != 2 {
 		t.Fatalf("an empty flush called the hook: %v %d", err, len(s.batches))
 	}
 }
@@ -536,7 +550,7 @@ func TestPrometheusCounters(t *testing.T) {
 			t.Errorf("%s{class=%q} = %v, want %v", c.name, c.class, got, c.want)
 		}
 	}
-	if _, err := New(Config{Flush: func(context.Context, []Usage) error { return nil }, Registerer: reg}); err == nil {
+	if _, err := New(Config{Flush: func(context.Context, Batch) error { return nil }, Registerer: reg}); err == nil {
 		t.Error("registering the collectors twice succeeded")
 	}
 }

@@ -56,30 +56,73 @@ func (r queries) QueryHourlyBytesOut(ctx context.Context, distributionID string,
 // AddUsage adds the deltas to the per-minute totals in one transaction: all of them or none. The
 // upsert's "existing + excluded" arithmetic runs in the database, so concurrent AddUsage calls (several
 // edge processes) sum exactly. ErrNotFound if a delta names a distribution that does not exist.
+// A retried AddUsage adds again; the edge's meter uses AddUsageBatch, which does not.
 func (db *DB) AddUsage(ctx context.Context, deltas []UsageDelta) error {
 	merged, err := mergeUsage(deltas)
 	if err != nil || len(merged) == 0 {
 		return err
 	}
-	return db.Tx(ctx, func(tx *Tx) error {
-		for _, u := range merged {
-			// INSERT ... ON CONFLICT DO UPDATE: SQLite >= 3.24 (https://sqlite.org/lang_upsert.html) and
-			// PostgreSQL >= 9.5 share this syntax, including the "excluded" pseudo-table.
-			_, err := tx.exec(ctx, "INSERT INTO usage_minutes (distribution_id, minute, requests, bytes_downloaded,"+
-				" bytes_uploaded, status_4xx, status_5xx) VALUES (?, ?, ?, ?, ?, ?, ?)"+
-				" ON CONFLICT (distribution_id, minute) DO UPDATE SET"+
-				" requests = usage_minutes.requests + excluded.requests,"+
-				" bytes_downloaded = usage_minutes.bytes_downloaded + excluded.bytes_downloaded,"+
-				" bytes_uploaded = usage_minutes.bytes_uploaded + excluded.bytes_uploaded,"+
-				" status_4xx = usage_minutes.status_4xx + excluded.status_4xx,"+
-				" status_5xx = usage_minutes.status_5xx + excluded.status_5xx",
-				u.DistributionID, u.Minute, u.Requests, u.BytesDownloaded, u.BytesUploaded, u.Status4xx, u.Status5xx)
-			if err != nil {
-				return mapWriteError(err, fmt.Sprintf("add usage for %q at %d", u.DistributionID, u.Minute))
-			}
+	return db.Tx(ctx, func(tx *Tx) error { return tx.addUsage(ctx, merged) })
+}
+
+// UsageBatchRetention is how long AddUsageBatch remembers a batch id. A batch retried later than this
+// after it was applied would be added again; the meter retries within seconds.
+const UsageBatchRetention = 7 * 24 * 3600
+
+// AddUsageBatch is AddUsage for a batch with an id, at most once: the id is recorded in the same
+// transaction as the deltas, and a batch whose id is already recorded changes nothing and reports
+// applied=false. That makes the meter's retry after an ambiguous failure (the COMMIT reached the
+// database but its acknowledgement did not reach the edge) exact instead of counting twice. at is the
+// batch's time (unix seconds, the meter's clock); ids recorded more than UsageBatchRetention before it
+// are pruned in the same transaction.
+func (db *DB) AddUsageBatch(ctx context.Context, id string, at int64, deltas []UsageDelta) (applied bool, err error) {
+	if id == "" {
+		return false, fmt.Errorf("store: add usage batch: empty batch id")
+	}
+	merged, err := mergeUsage(deltas)
+	if err != nil {
+		return false, err
+	}
+	err = db.Tx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, "INSERT INTO usage_batches (id, applied_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, at)
+		if err != nil {
+			return mapWriteError(err, "record usage batch "+id)
 		}
-		return nil
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: record usage batch %s: %w", id, err)
+		} else if n == 0 {
+			return nil // applied before
+		}
+		applied = true
+		if _, err := tx.exec(ctx, "DELETE FROM usage_batches WHERE applied_at < ?", at-UsageBatchRetention); err != nil {
+			return mapWriteError(err, "prune usage batches")
+		}
+		return tx.addUsage(ctx, merged)
 	})
+	if err != nil {
+		return false, err
+	}
+	return applied, nil
+}
+
+func (tx *Tx) addUsage(ctx context.Context, merged []UsageDelta) error {
+	for _, u := range merged {
+		// INSERT ... ON CONFLICT DO UPDATE: SQLite >= 3.24 (https://sqlite.org/lang_upsert.html) and
+		// PostgreSQL >= 9.5 share this syntax, including the "excluded" pseudo-table.
+		_, err := tx.exec(ctx, "INSERT INTO usage_minutes (distribution_id, minute, requests, bytes_downloaded,"+
+			" bytes_uploaded, status_4xx, status_5xx) VALUES (?, ?, ?, ?, ?, ?, ?)"+
+			" ON CONFLICT (distribution_id, minute) DO UPDATE SET"+
+			" requests = usage_minutes.requests + excluded.requests,"+
+			" bytes_downloaded = usage_minutes.bytes_downloaded + excluded.bytes_downloaded,"+
+			" bytes_uploaded = usage_minutes.bytes_uploaded + excluded.bytes_uploaded,"+
+			" status_4xx = usage_minutes.status_4xx + excluded.status_4xx,"+
+			" status_5xx = usage_minutes.status_5xx + excluded.status_5xx",
+			u.DistributionID, u.Minute, u.Requests, u.BytesDownloaded, u.BytesUploaded, u.Status4xx, u.Status5xx)
+		if err != nil {
+			return mapWriteError(err, fmt.Sprintf("add usage for %q at %d", u.DistributionID, u.Minute))
+		}
+	}
+	return nil
 }
 
 // mergeUsage validates the deltas, sums those for the same (distribution, minute) and sorts them.

@@ -165,3 +165,49 @@ func TestQueryHourlyBytesOut(t *testing.T) {
 		}
 	})
 }
+
+// TestAddUsageBatchAtMostOnce: a batch applied once is not added again when retried with its id
+// (the meter's retry after an ambiguous COMMIT), a refused batch leaves no id behind, and ids older
+// than the retention are pruned.
+func TestAddUsageBatchAtMostOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := testContext(t)
+		d := insertDistribution(t, db, newDistribution("111111111111", "web"))
+		const m = 1_776_000_000
+		batch := []UsageDelta{{DistributionID: d.ID, Minute: m, Requests: 3, BytesDownloaded: 300}}
+		for i, wantApplied := range []bool{true, false, false} {
+			applied, err := db.AddUsageBatch(ctx, "batch-1", m, batch)
+			if err != nil || applied != wantApplied {
+				t.Fatalf("attempt %d: applied %v, err %v; want applied %v", i, applied, err, wantApplied)
+			}
+		}
+		if applied, err := db.AddUsageBatch(ctx, "batch-2", m+60, batch); err != nil || !applied {
+			t.Fatalf("another batch: applied %v, err %v", applied, err)
+		}
+		rows, err := db.QueryUsage(ctx, d.ID, 0, m+60)
+		if err != nil || len(rows) != 1 || rows[0].Requests != 6 || rows[0].BytesDownloaded != 600 {
+			t.Fatalf("usage %+v, %v; want 6 requests and 600 bytes (two batches, each once)", rows, err)
+		}
+
+		// A batch the store refuses (unknown distribution) records nothing: its retry applies.
+		bad := append([]UsageDelta{{DistributionID: "no-such-distribution", Minute: m, Requests: 1}}, batch...)
+		if _, err := db.AddUsageBatch(ctx, "batch-3", m, bad); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unknown distribution: %v, want ErrNotFound", err)
+		}
+		if applied, err := db.AddUsageBatch(ctx, "batch-3", m, batch); err != nil || !applied {
+			t.Fatalf("retry of a refused batch: applied %v, err %v", applied, err)
+		}
+
+		// A week later the old ids are pruned by the next batch; "batch-1" would apply again.
+		later := int64(m + UsageBatchRetention + 60)
+		if applied, err := db.AddUsageBatch(ctx, "batch-4", later, nil); err != nil || !applied {
+			t.Fatalf("later batch: applied %v, err %v", applied, err)
+		}
+		if applied, err := db.AddUsageBatch(ctx, "batch-1", later, nil); err != nil || !applied {
+			t.Fatalf("pruned id: applied %v, err %v; want it forgotten", applied, err)
+		}
+		if _, err := db.AddUsageBatch(ctx, "", m, batch); err == nil {
+			t.Fatal("empty id accepted")
+		}
+	})
+}
