@@ -187,3 +187,40 @@ func sameHeader(a, b http.Header) bool {
 	}
 	return true
 }
+
+// TestFastPathFollowsConfiguration: the fast path answers from the same configuration snapshot and
+// cache generation as the net/http path, so a cache reset, disabling and deleting take effect on it
+// at once (each step on a fresh connection, which the fast path reads first).
+func TestFastPathFollowsConfiguration(t *testing.T) {
+	h := newHarness(t)
+	o := h.origin("web", cacheable)
+	d := h.distribution("site", "web", nil)
+	addr := h.srv.Listener.Addr().String()
+	const req = "GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n"
+	step := func(name string, wantFast bool, wantStatus int, wantXCache string) {
+		t.Helper()
+		before := h.edge.FastPathStats().Served
+		r := rawRoundTrip(t, addr, req, http.MethodGet)
+		fast := h.edge.FastPathStats().Served - before
+		if (fast == 1) != wantFast || r.StatusCode != wantStatus || r.Header.Get("X-Cache") != wantXCache {
+			t.Fatalf("%s: fast %d, %d %q; want fast=%v, %d %q", name, fast, r.StatusCode, r.Header.Get("X-Cache"), wantFast, wantStatus, wantXCache)
+		}
+	}
+	step("fill", false, 200, "Miss from sailcdn")
+	step("hit", true, 200, "Hit from sailcdn")
+	h.update(d, func(d *store.Distribution, _ *lightsail.LightsailDistribution) { d.CacheResetAt = time.Now() })
+	step("after a cache reset", false, 200, "Miss from sailcdn")
+	step("hit again", true, 200, "Hit from sailcdn")
+	h.update(d, func(d *store.Distribution, _ *lightsail.LightsailDistribution) { d.IsEnabled = false })
+	step("disabled", false, 403, "Error from sailcdn")
+	h.update(d, func(d *store.Distribution, _ *lightsail.LightsailDistribution) { d.IsEnabled = true })
+	step("enabled again: still stored", true, 200, "Hit from sailcdn")
+	if err := h.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteDistribution(ctx, d.ID, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	h.reload()
+	step("deleted", false, 404, "Error from sailcdn")
+	if n := o.hits.Load(); n != 2 {
+		t.Fatalf("origin hits %d, want 2 (the fill and the fill after the reset)", n)
+	}
+}
