@@ -140,18 +140,7 @@ func TestMeteringIsByteExact(t *testing.T) {
 	if err := h.meter.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := h.db.QueryUsage(ctx, d.ID, 0, 1<<62)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stored store.UsageDelta
-	for _, r := range rows {
-		stored.Requests += r.Requests
-		stored.BytesDownloaded += r.BytesDownloaded
-		stored.BytesUploaded += r.BytesUploaded
-		stored.Status4xx += r.Status4xx
-		stored.Status5xx += r.Status5xx
-	}
+	stored := h.storedUsage(d.ID)
 	if stored.Requests != want.Requests || stored.BytesDownloaded != want.BytesDownloaded || stored.BytesUploaded != want.BytesUploaded || stored.Status4xx != want.Status4xx {
 		t.Fatalf("stored %+v, want %+v", stored, want)
 	}
@@ -198,6 +187,24 @@ func TestMeteringAbortedDownload(t *testing.T) {
 	if u.BytesDownloaded < c.nread || u.BytesDownloaded >= size || u.BytesUploaded != c.wrote {
 		t.Fatalf("counted %+v; the viewer wrote %d and read %d of a %d-byte body", u, c.wrote, c.nread, size)
 	}
+}
+
+// storedUsage sums a distribution's usage rows in the store over all time.
+func (h *harness) storedUsage(id string) store.UsageDelta {
+	h.t.Helper()
+	rows, err := h.db.QueryUsage(ctx, id, 0, 1<<62)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	sum := store.UsageDelta{DistributionID: id}
+	for _, r := range rows {
+		sum.Requests += r.Requests
+		sum.BytesDownloaded += r.BytesDownloaded
+		sum.BytesUploaded += r.BytesUploaded
+		sum.Status4xx += r.Status4xx
+		sum.Status5xx += r.Status5xx
+	}
+	return sum
 }
 
 func TestStoreFlusherDropsUnknownDistributions(t *testing.T) {
@@ -259,16 +266,7 @@ func TestAmbiguousFlushIsNotCountedTwice(t *testing.T) {
 	if err := h.meter.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := h.db.QueryUsage(ctx, d.ID, 0, 1<<62)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got store.UsageDelta
-	for _, r := range rows {
-		got.Requests += r.Requests
-		got.BytesDownloaded += r.BytesDownloaded
-		got.BytesUploaded += r.BytesUploaded
-	}
+	got := h.storedUsage(d.ID)
 	if got.Requests != 2 || got.BytesDownloaded != c.nread || got.BytesUploaded != c.wrote {
 		t.Fatalf("stored %+v; the viewer wrote %d and read %d bytes in 2 requests", got, c.wrote, c.nread)
 	}
