@@ -39,14 +39,30 @@ func (c counting) Read(p []byte) (int, error) {
 
 func (h *harness) rawDial() *rawConn {
 	h.t.Helper()
-	c, err := net.Dial("tcp", h.srv.Listener.Addr().String())
+	return dialRaw(h.t, h.srv.Listener.Addr().String())
+}
+
+func dialRaw(t testing.TB, addr string) *rawConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
-	rc := &rawConn{t: h.t, c: c}
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	rc := &rawConn{t: t, c: c}
 	rc.br = bufio.NewReader(counting{c, &rc.nread})
-	h.t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { c.Close() })
 	return rc
+}
+
+// roundTrip sends raw on a new connection to addr and reads one response to method.
+func roundTrip(t testing.TB, addr, raw, method string) (*http.Response, string) {
+	t.Helper()
+	c := dialRaw(t, addr)
+	c.send(raw)
+	res, body := c.readResponse(method)
+	c.c.Close()
+	return res, string(body)
 }
 
 func (rc *rawConn) send(s string) {
