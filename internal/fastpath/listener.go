@@ -374,6 +374,9 @@ func (l *Listener) closing() bool {
 	}
 }
 
+// errHandOffAfterWrite is logged when a Handler declined a request after writing to it.
+var errHandOffAfterWrite = errors.New("fastpath: handler declined a request after using its ResponseWriter")
+
 // handOff gives the connection to the http.Server with pending (unread by it) replayed first.
 func (c *conn) handOff(pending []byte) bool {
 	_ = c.rwc.SetDeadline(time.Time{}) // net/http sets its own

@@ -1,7 +1,6 @@
 package fastpath
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -147,10 +146,19 @@ func (f fields) find(name string) int {
 
 func (f fields) has(name string) bool { return f.find(name) >= 0 }
 
+// first returns the first value of name as a one-element slice (nil when absent): net/http judges
+// Content-Length, Content-Encoding and Connection by their first value.
+func (f fields) first(name string) []string {
+	if i := f.find(name); i >= 0 && len(f[i].values) > 0 {
+		return f[i].values[:1]
+	}
+	return nil
+}
+
 // get returns the first value of name ("" when absent).
 func (f fields) get(name string) string {
-	if i := f.find(name); i >= 0 && len(f[i].values) > 0 {
-		return f[i].values[0]
+	if v := f.first(name); v != nil {
+		return v[0]
 	}
 	return ""
 }
@@ -287,7 +295,7 @@ func (w *response) appendHead(status int, h fields, body []byte, setLength bool)
 	}
 	// A handler's own "Connection: close" ends the connection and is sent as it is; any other
 	// Connection field gives way to net/http's "close" when the connection ends.
-	handlerClose := final && hasToken(h.get("Connection"), "close")
+	handlerClose := final && httpguts.HeaderValuesContainsToken(h.first("Connection"), "close")
 	if handlerClose {
 		w.closeAfter = true
 	}
@@ -297,7 +305,7 @@ func (w *response) appendHead(status int, h fields, body []byte, setLength bool)
 		}
 		for _, v := range f.values {
 			if strings.ContainsAny(v, "\r\n") {
-				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+				v = newlineToSpace.Replace(v)
 			}
 			b = append(b, f.name...)
 			b = append(b, ": "...)
@@ -345,15 +353,8 @@ func excluded(status int, k string, replaceConnection bool) bool {
 	return false
 }
 
-// hasToken reports whether the comma-separated list v holds token (case-insensitive).
-func hasToken(v, token string) bool {
-	for t := range strings.SplitSeq(v, ",") {
-		if strings.EqualFold(textproto.TrimString(t), token) {
-			return true
-		}
-	}
-	return false
-}
+// newlineToSpace makes a field value one line, as net/http's Header.Write does.
+var newlineToSpace = strings.NewReplacer("\r", " ", "\n", " ")
 
 // bodyAllowed: RFC 9110 §6.4.1 (and net/http's bodyAllowedForStatus).
 func bodyAllowed(status int) bool {
@@ -363,8 +364,5 @@ func bodyAllowed(status int) bool {
 	}
 	return true
 }
-
-// errHandOffAfterWrite is logged when a Handler declined a request after writing to it.
-var errHandOffAfterWrite = errors.New("fastpath: handler declined a request after using its ResponseWriter")
 
 var _ http.ResponseWriter = (*response)(nil)
