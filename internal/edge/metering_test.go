@@ -214,11 +214,7 @@ func (h *harness) storedUsage(id string) store.UsageDelta {
 	}
 	sum := store.UsageDelta{DistributionID: id}
 	for _, r := range rows {
-		sum.Requests += r.Requests
-		sum.BytesDownloaded += r.BytesDownloaded
-		sum.BytesUploaded += r.BytesUploaded
-		sum.Status4xx += r.Status4xx
-		sum.Status5xx += r.Status5xx
+		sum.Add(r)
 	}
 	return sum
 }

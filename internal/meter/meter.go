@@ -59,6 +59,15 @@ type Usage struct {
 	Status5xx       int64
 }
 
+// plus adds o's counts to u.
+func (u *Usage) plus(o Usage) {
+	u.Requests += o.Requests
+	u.BytesDownloaded += o.BytesDownloaded
+	u.BytesUploaded += o.BytesUploaded
+	u.Status4xx += o.Status4xx
+	u.Status5xx += o.Status5xx
+}
+
 func (u *Usage) add(d delta) {
 	u.Requests += d.requests
 	u.BytesDownloaded += d.down
@@ -198,14 +207,9 @@ func (m *Meter) add(dist string, d delta) {
 func Sum(us []Usage, distributionID string) Usage {
 	out := Usage{DistributionID: distributionID}
 	for _, u := range us {
-		if u.DistributionID != distributionID {
-			continue
+		if u.DistributionID == distributionID {
+			out.plus(u)
 		}
-		out.Requests += u.Requests
-		out.BytesDownloaded += u.BytesDownloaded
-		out.BytesUploaded += u.BytesUploaded
-		out.Status4xx += u.Status4xx
-		out.Status5xx += u.Status5xx
 	}
 	return out
 }
@@ -326,12 +330,7 @@ func mergeUsage(in []Usage) []Usage {
 	for _, u := range in {
 		k := usageKey{u.DistributionID, u.Minute}
 		if i, ok := idx[k]; ok {
-			o := &out[i]
-			o.Requests += u.Requests
-			o.BytesDownloaded += u.BytesDownloaded
-			o.BytesUploaded += u.BytesUploaded
-			o.Status4xx += u.Status4xx
-			o.Status5xx += u.Status5xx
+			out[i].plus(u)
 			continue
 		}
 		idx[k] = len(out)

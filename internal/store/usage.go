@@ -19,6 +19,15 @@ type UsageDelta struct {
 	Status5xx       int64
 }
 
+// Add adds o's counts to u (its distribution and minute are left as they are).
+func (u *UsageDelta) Add(o UsageDelta) {
+	u.Requests += o.Requests
+	u.BytesDownloaded += o.BytesDownloaded
+	u.BytesUploaded += o.BytesUploaded
+	u.Status4xx += o.Status4xx
+	u.Status5xx += o.Status5xx
+}
+
 func scanUsage(s scanner) (UsageDelta, error) {
 	var u UsageDelta
 	err := s.Scan(&u.DistributionID, &u.Minute, &u.Requests, &u.BytesDownloaded, &u.BytesUploaded, &u.Status4xx, &u.Status5xx)
@@ -146,12 +155,7 @@ func mergeUsage(deltas []UsageDelta) ([]UsageDelta, error) {
 			merged = append(merged, u)
 			continue
 		}
-		m := &merged[i]
-		m.Requests += u.Requests
-		m.BytesDownloaded += u.BytesDownloaded
-		m.BytesUploaded += u.BytesUploaded
-		m.Status4xx += u.Status4xx
-		m.Status5xx += u.Status5xx
+		merged[i].Add(u)
 	}
 	slices.SortFunc(merged, func(a, b UsageDelta) int {
 		return cmp.Or(cmp.Compare(a.DistributionID, b.DistributionID), cmp.Compare(a.Minute, b.Minute))
