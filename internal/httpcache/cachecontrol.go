@@ -64,8 +64,6 @@ const (
 	seenMinFresh
 	seenSWR
 	seenSIE
-	seenNoCache
-	seenPrivate
 )
 
 func parseCacheControlLine(s string, d *directives, seen *uint32) {
@@ -118,6 +116,20 @@ func parseCacheControlLine(s string, d *directives, seen *uint32) {
 	}
 }
 
+// setQualifiable applies no-cache or private (RFC 9111 §5.2.2.4, §5.2.2.7): the qualified form
+// ("no-cache=\"Set-Cookie\"") only restricts the listed fields; the unqualified form applies to the
+// whole response (no-cache: no reuse without validation; private: not stored). Once unqualified,
+// the directive stays so whatever else the field lists.
+func setQualifiable(whole *bool, fields *[]string, value string, qualified bool) {
+	if qualified {
+		if !*whole {
+			*fields = appendFieldNames(*fields, value)
+		}
+		return
+	}
+	*whole, *fields = true, nil
+}
+
 // skipToComma returns the index of the next comma at or after i that is outside a quoted string.
 func skipToComma(s string, i int) int {
 	inQuote := false
@@ -157,27 +169,9 @@ func applyDirective(d *directives, seen *uint32, name, value string, hasValue, q
 	case strings.EqualFold(name, "stale-if-error"):
 		setDelta(&d.staleIfError, seen, seenSIE, value, hasValue)
 	case strings.EqualFold(name, "no-cache"):
-		// RFC 9111 §5.2.2.4: the qualified form only restricts the listed fields; the
-		// unqualified form forbids reuse without validation. Once unqualified, stay so.
-		if hasValue && quoted {
-			if !d.noCache {
-				d.noCacheFields = appendFieldNames(d.noCacheFields, value)
-			}
-			return
-		}
-		d.noCache = true
-		d.noCacheFields = nil
-		*seen |= seenNoCache
+		setQualifiable(&d.noCache, &d.noCacheFields, value, hasValue && quoted)
 	case strings.EqualFold(name, "private"):
-		if hasValue && quoted {
-			if !d.private {
-				d.privateFields = appendFieldNames(d.privateFields, value)
-			}
-			return
-		}
-		d.private = true
-		d.privateFields = nil
-		*seen |= seenPrivate
+		setQualifiable(&d.private, &d.privateFields, value, hasValue && quoted)
 	case strings.EqualFold(name, "no-store"):
 		d.noStore = true
 	case strings.EqualFold(name, "public"):
