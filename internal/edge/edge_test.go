@@ -418,6 +418,7 @@ func TestAccessLog(t *testing.T) {
 	h.origin("web", cacheable)
 	h.distribution("site", "web", nil)
 	h.do(http.MethodGet, "site.cdn.test", "/a?b=1", hdr("User-Agent", "tester/1", "Referer", "http://ref.test/"), "")
+	settle(t, h.srv.Listener.Addr().String(), "GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n") // logged as an HTTP/1.0 hit
 	h.get("nobody.test", "/z")
 	// A hit on a fresh connection is served by the fast path, and logged the same way.
 	before := h.edge.FastPathStats().Served
@@ -428,19 +429,22 @@ func TestAccessLog(t *testing.T) {
 		t.Fatal("the hit was not served by the fast path")
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 3 {
+	if len(lines) != 4 {
 		t.Fatalf("log lines %q", lines)
 	}
 	fast := `"GET /a?b=2 HTTP/1.1" 200 14 "-" "fast/1" site.cdn.test site Hit ` + resp.Header.Get(RequestIDHeader) + " "
-	if !strings.HasPrefix(lines[2], "127.0.0.1 - - [") || !strings.Contains(lines[2], fast) {
-		t.Errorf("fast-path line %q lacks %q", lines[2], fast)
+	if !strings.HasPrefix(lines[3], "127.0.0.1 - - [") || !strings.Contains(lines[3], fast) {
+		t.Errorf("fast-path line %q lacks %q", lines[3], fast)
 	}
 	want := `"GET /a?b=1 HTTP/1.1" 200 14 "http://ref.test/" "tester/1" site.cdn.test site Miss `
 	if !strings.HasPrefix(lines[0], "127.0.0.1 - - [") || !strings.Contains(lines[0], want) {
 		t.Errorf("line %q lacks %q", lines[0], want)
 	}
-	if !strings.Contains(lines[1], `" 404 `) || !strings.Contains(lines[1], " nobody.test - - ") {
-		t.Errorf("unknown host line %q", lines[1])
+	if !strings.Contains(lines[1], `"GET /a HTTP/1.0" 200 14 `) || !strings.Contains(lines[1], " site Hit ") {
+		t.Errorf("HTTP/1.0 hit line %q", lines[1])
+	}
+	if !strings.Contains(lines[2], `" 404 `) || !strings.Contains(lines[2], " nobody.test - - ") {
+		t.Errorf("unknown host line %q", lines[2])
 	}
 }
 
