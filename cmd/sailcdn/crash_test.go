@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // The crash test runs the real binary in a child process: the test binary itself, re-executed into
@@ -104,9 +106,8 @@ func startServerProcess(t *testing.T, flags ...string) *crashServer {
 
 // waitReady polls the admin clock endpoint, which answers once the API listener is up.
 func (s *crashServer) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
-	for time.Now().Before(deadline) {
+	return wait.Poll(context.Background(), timeout, func() error {
 		select {
 		case err := <-s.done:
 			s.done <- err
@@ -114,15 +115,15 @@ func (s *crashServer) waitReady(timeout time.Duration) error {
 		default:
 		}
 		resp, err := client.Get(s.endpoint + "/_sailcdn/clock")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if err != nil {
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("timed out")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("clock endpoint answers %d", resp.StatusCode)
+		}
+		return nil
+	})
 }
 
 // kill SIGKILLs the server (no-op once it has exited) and returns Wait's result.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // edgeGet sends one viewer request for host to the edge at addr.
@@ -40,17 +41,16 @@ func edgeGet(addr, host, path string) (int, string, error) {
 // waitEdge polls until the edge at addr answers host with want, and returns how long that took.
 func waitEdge(t *testing.T, addr, host string, want int) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for {
+	return wait.For(t, 5*time.Second, fmt.Sprintf("edge %s to answer %s with %d", addr, host, want), func() error {
 		status, _, err := edgeGet(addr, host, "/")
-		if err == nil && status == want {
-			return time.Since(start)
+		if err != nil {
+			return err
 		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("edge %s never answered %s with %d (last %d, %v)", addr, host, want, status, err)
+		if status != want {
+			return fmt.Errorf("answers %d", status)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestScaleOutOnPostgres runs two sailcdn processes on one PostgreSQL database, as operators scale out:
@@ -132,17 +132,9 @@ func TestScaleOutOnPostgres(t *testing.T) {
 
 	// A clock move through A reaches B within a second or two.
 	postClock(t, a.endpoint, "2030-06-01T00:00:00Z")
-	for deadline := time.Now().Add(3 * time.Second); getClock(t, b.endpoint).Year() != 2030; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process B's clock did not follow A's move: %v", getClock(t, b.endpoint))
-		}
-	}
+	wait.Until(t, 3*time.Second, "process B's clock to follow A's move", func() bool { return getClock(t, b.endpoint).Year() == 2030 })
 	postClock(t, a.endpoint, time.Now().UTC().Format(time.RFC3339))
-	for deadline := time.Now().Add(3 * time.Second); getClock(t, b.endpoint).Year() == 2030; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("process B's clock did not follow A's move back")
-		}
-	}
+	wait.Until(t, 3*time.Second, "process B's clock to follow A's move back", func() bool { return getClock(t, b.endpoint).Year() != 2030 })
 
 	// Both edges meter into the same store: requests through A and B add up in A's API.
 	before := requestsSum(t, ca)
@@ -153,13 +145,12 @@ func TestScaleOutOnPostgres(t *testing.T) {
 			}
 		}
 	}
-	deadline := time.Now().Add(8 * time.Second)
-	for requestsSum(t, ca) < before+10 {
-		if time.Now().After(deadline) {
-			t.Fatalf("requests metered: %v, want %v", requestsSum(t, ca), before+10)
+	wait.For(t, 8*time.Second, "both edges' requests metered", func() error {
+		if got := requestsSum(t, ca); got < before+10 {
+			return fmt.Errorf("requests metered: %v, want %v", got, before+10)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func requestsSum(t *testing.T, c *lightsail.Client) float64 {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -297,23 +298,21 @@ func TestConsoleEndToEnd(t *testing.T) {
 	host := aws.ToString(dist.DomainName)
 	const viewerRequests = 5
 	served := 0
-	deadline := time.Now().Add(5 * time.Second)
-	for served < viewerRequests {
-		resp, err := sailtest.EdgeClient().Do(e.EdgeRequest(http.MethodGet, host, fmt.Sprintf("/asset-%d.bin", served), ""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode == http.StatusOK:
+	wait.For(t, 5*time.Second, "the edge to serve the new distribution", func() error {
+		for served < viewerRequests {
+			resp, err := sailtest.EdgeClient().Do(e.EdgeRequest(http.MethodGet, host, fmt.Sprintf("/asset-%d.bin", served), ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("the edge answers %d for %s", resp.StatusCode, host)
+			}
 			served++
-		case time.Now().After(deadline):
-			t.Fatalf("the edge answers %d for %s", resp.StatusCode, host)
-		default:
-			time.Sleep(50 * time.Millisecond) // the edge loads the new distribution within a second
 		}
-	}
+		return nil
+	})
 	sum := func(metric types.DistributionMetricName) int64 {
 		out, err := alice.GetDistributionMetricData(bctx, &ls.GetDistributionMetricDataInput{
 			DistributionName: aws.String("site-one"), MetricName: metric,
@@ -329,12 +328,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 		return int64(total)
 	}
-	for sum(types.DistributionMetricNameRequests) < viewerRequests { // the meter flushes every 2 s
-		if time.Now().After(deadline.Add(5 * time.Second)) {
-			t.Fatal("viewer traffic never reached GetDistributionMetricData")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// The meter flushes every 2 s.
+	wait.Until(t, 10*time.Second, "viewer traffic in GetDistributionMetricData", func() bool {
+		return sum(types.DistributionMetricNameRequests) >= viewerRequests
+	})
 	metered := sum(types.DistributionMetricNameBytesDownloaded)
 	if metered < viewerRequests*originBody {
 		t.Fatalf("metered %d bytes for %d responses of %d bytes", metered, viewerRequests, originBody)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // countingConn counts the bytes a viewer reads from and writes to its socket.
@@ -99,27 +100,22 @@ func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
 
 	// The meter flushes at least every 2 s; wait until the API sees every byte.
 	start, end := e.Clock.Now().Add(-time.Hour).Truncate(time.Hour), e.Clock.Now().Add(time.Hour).Truncate(time.Hour)
-	var metered float64
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	wait.For(t, 10*time.Second, "every byte the viewer read in BytesDownloaded", func() error {
 		m, err := c.GetDistributionMetricData(ctx, &ls.GetDistributionMetricDataInput{DistributionName: aws.String("metered"),
 			MetricName: types.DistributionMetricNameBytesDownloaded, StartTime: aws.Time(start), EndTime: aws.Time(end),
 			Period: aws.Int32(3600), Unit: types.MetricUnitNone, Statistics: []types.MetricStatistic{types.MetricStatisticSum}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		metered = 0
+		var metered float64
 		for _, dp := range m.MetricData {
 			metered += aws.ToFloat64(dp.Sum)
 		}
-		if int64(metered) == bytesOut {
-			break
+		if int64(metered) != bytesOut {
+			return fmt.Errorf("BytesDownloaded %v, the viewer's socket read %d bytes", metered, bytesOut)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if int64(metered) != bytesOut {
-		t.Fatalf("BytesDownloaded %v, the viewer's socket read %d bytes", metered, bytesOut)
-	}
+		return nil
+	})
 
 	est, err := c.GetCostEstimate(ctx, &ls.GetCostEstimateInput{ResourceName: aws.String("metered"), StartTime: aws.Time(start), EndTime: aws.Time(end)})
 	if err != nil {

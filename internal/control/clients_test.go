@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,27 +12,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // waitOperation is Terraform's waiter (internal/service/lightsail/wait.go): poll GetOperation; "Started"
 // is pending, "Completed"/"Succeeded" done, anything else (NotStarted, Failed) aborts the apply.
 func waitOperation(t *testing.T, c *ls.Client, id *string) {
 	t.Helper()
-	for i := 0; i < 50; i++ {
+	wait.For(t, 5*time.Second, "operation "+aws.ToString(id)+" to finish", func() error {
 		out, err := c.GetOperation(ctx, &ls.GetOperationInput{OperationId: id})
 		if err != nil {
 			t.Fatalf("GetOperation(%s): %v", aws.ToString(id), err)
 		}
 		switch out.Operation.Status {
 		case types.OperationStatusSucceeded, types.OperationStatusCompleted:
-			return
+			return nil
 		case types.OperationStatusStarted:
-			time.Sleep(10 * time.Millisecond)
-		default:
-			t.Fatalf("operation %s is %q: Terraform would abort", aws.ToString(id), out.Operation.Status)
+			return fmt.Errorf("status %q", out.Operation.Status)
 		}
-	}
-	t.Fatalf("operation %s never finished", aws.ToString(id))
+		t.Fatalf("operation %s is %q: Terraform would abort", aws.ToString(id), out.Operation.Status)
+		return nil
+	})
 }
 
 // gone is Terraform's and CloudFormation's test for "the distribution no longer exists": NotFound,
@@ -122,14 +123,13 @@ func testCloudFormationCallSequence(t *testing.T, b sailtest.Backend) {
 	e, c := newEnv(t, b)
 	stabilise := func() {
 		t.Helper()
-		for i := 0; i < 20; i++ {
+		wait.Until(t, 5*time.Second, "Deployed", func() bool {
 			if strings.EqualFold(aws.ToString(getOne(t, c, "cfn-site").Status), "Deployed") {
-				return
+				return true
 			}
 			e.Clock.Advance(100 * time.Millisecond) // the harness's deploy delay is 200ms of server time
-			time.Sleep(5 * time.Millisecond)
-		}
-		t.Fatal("never Deployed")
+			return false
+		})
 	}
 	if !gone(t, c, "cfn-site") {
 		t.Fatal("pre-check found the distribution")

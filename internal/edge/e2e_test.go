@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // viewer sends raw HTTP/1.1 requests to the edge, one connection each, and counts the bytes it
@@ -63,17 +64,6 @@ func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	*c.n += int64(n)
 	return n, err
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // The whole path through the real aws-sdk-go-v2 client: create a distribution, serve it, reset its
@@ -122,7 +112,7 @@ func TestEndToEndThroughTheSDK(t *testing.T) {
 
 	// The new distribution is served within a second.
 	start := time.Now()
-	waitFor(t, time.Second, "new distribution served", func() bool {
+	wait.Until(t, time.Second, "new distribution served", func() bool {
 		status, _, body := get("/")
 		return status == http.StatusOK && body == "object /index.html"
 	})
@@ -146,7 +136,7 @@ func TestEndToEndThroughTheSDK(t *testing.T) {
 	if _, err := c.ResetDistributionCache(ctx, &ls.ResetDistributionCacheInput{DistributionName: aws.String("e2e")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "cache reset applied", func() bool {
+	wait.Until(t, time.Second, "cache reset applied", func() bool {
 		_, x, _ := get("/b.js")
 		return strings.HasPrefix(x, "Miss")
 	})
@@ -170,7 +160,7 @@ func TestEndToEndThroughTheSDK(t *testing.T) {
 		return int64(total)
 	}
 	start = time.Now()
-	waitFor(t, 5*time.Second, "usage visible through GetDistributionMetricData", func() bool {
+	wait.Until(t, 5*time.Second, "usage visible through GetDistributionMetricData", func() bool {
 		return sum(types.DistributionMetricNameRequests) == metered.requests &&
 			sum(types.DistributionMetricNameBytesDownloaded) == metered.down &&
 			sum(types.DistributionMetricNameBytesUploaded) == metered.up
@@ -181,14 +171,14 @@ func TestEndToEndThroughTheSDK(t *testing.T) {
 	if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("e2e"), IsEnabled: aws.Bool(false)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "disable applied", func() bool {
+	wait.Until(t, time.Second, "disable applied", func() bool {
 		status, _, _ := get("/a.css")
 		return status == http.StatusForbidden
 	})
 	if _, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("e2e")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "delete applied", func() bool {
+	wait.Until(t, time.Second, "delete applied", func() bool {
 		status, _, body := get("/a.css")
 		return status == http.StatusNotFound && strings.Contains(body, "deleted")
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/clock"
 	"github.com/sailcdn/sailcdn/internal/lightsail"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -284,7 +285,7 @@ func TestConfigChangesFromAnotherProcessApplyWithinOneSecond(t *testing.T) {
 	}
 	for _, s := range steps {
 		s.change()
-		took := eventually(t, time.Second, s.name, func() bool { return h.get("site.cdn.test", "/x").status == s.status })
+		took := wait.Until(t, time.Second, s.name, func() bool { return h.get("site.cdn.test", "/x").status == s.status })
 		t.Logf("%s took effect after %s", s.name, took)
 	}
 }
@@ -528,23 +529,15 @@ func TestPrometheusMetrics(t *testing.T) {
 	// A request is booked when its handler returns, which can be just after the client has read the
 	// whole response; give the last one a moment.
 	var text string
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	wait.For(t, 2*time.Second, "/metrics to show every request", func() error {
 		text = scrapeMetrics(h)
-		missing := 0
 		for _, want := range wants {
 			if !strings.Contains(text, want) {
-				missing++
+				return fmt.Errorf("/metrics lacks %q", want)
 			}
 		}
-		if missing == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
-	for _, want := range wants {
-		if !strings.Contains(text, want) {
-			t.Errorf("/metrics lacks %q", want)
-		}
-	}
+		return nil
+	})
 	if t.Failed() {
 		t.Log(text)
 	}
@@ -575,7 +568,7 @@ func TestDeletedDistributionLeavesMetrics(t *testing.T) {
 	d := h.distribution("site", "web", nil)
 	h.get("site.cdn.test", "/a")
 	scrape := func() string { return scrapeMetrics(h) }
-	eventually(t, 2*time.Second, "series of the live distribution", func() bool {
+	wait.Until(t, 2*time.Second, "series of the live distribution", func() bool {
 		return strings.Contains(scrape(), `sailcdn_edge_requests_total{distribution_id="`+d.ID+`"} 1`)
 	})
 	if err := h.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteDistribution(ctx, d.ID, time.Now()) }); err != nil {

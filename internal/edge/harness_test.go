@@ -268,21 +268,6 @@ func (r response) xcache() string {
 	return v
 }
 
-// eventually polls cond every 10 ms until it holds or within elapses.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start)
-		}
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
 
 // h2cClient speaks HTTP/2 with prior knowledge over cleartext TCP.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -149,7 +150,7 @@ func TestMeteringIsByteExact(t *testing.T) {
 		o.readResponse("GET")
 		o.c.Close()
 	}
-	eventually(t, 3*time.Second, "meter matches the viewer's bytes", func() bool {
+	wait.Until(t, 3*time.Second, "meter matches the viewer's bytes", func() bool {
 		return meter.Sum(h.meter.Pending(), d.ID) == want
 	})
 
@@ -195,7 +196,7 @@ func TestMeteringAbortedDownload(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the origin transfer did not stop after the viewer left")
 	}
-	eventually(t, 5*time.Second, "download attributed", func() bool {
+	wait.Until(t, 5*time.Second, "download attributed", func() bool {
 		u := meter.Sum(h.meter.Pending(), d.ID)
 		return u.Requests == 1 && u.BytesDownloaded == h.tap.Written.Load()
 	})
@@ -268,7 +269,7 @@ func TestAmbiguousFlushIsNotCountedTwice(t *testing.T) {
 	c.readResponse(http.MethodGet)
 	c.send("GET /a HTTP/1.1\r\nHost: site.cdn.test\r\nConnection: close\r\n\r\n")
 	c.readResponse(http.MethodGet)
-	eventually(t, 3*time.Second, "both requests counted", func() bool {
+	wait.Until(t, 3*time.Second, "both requests counted", func() bool {
 		u := meter.Sum(h.meter.Pending(), d.ID)
 		return u.Requests == 2 && u.BytesDownloaded == c.nread && u.BytesUploaded == c.wrote
 	})
@@ -313,12 +314,12 @@ func TestMeteringAttributesKeepAliveBytesPerRequest(t *testing.T) {
 		// The next request waits until this one is booked: net/http may read the first bytes of a
 		// request that arrives earlier before the previous one is accounted (the documented
 		// approximation, which moves bytes between two requests but keeps totals exact).
-		eventually(t, 3*time.Second, "request booked", func() bool {
+		wait.Until(t, 3*time.Second, "request booked", func() bool {
 			return meter.Sum(h.meter.Pending(), id) == *want[id]
 		})
 	}
 	c.c.Close()
-	eventually(t, 3*time.Second, "per-distribution bytes on one connection", func() bool {
+	wait.Until(t, 3*time.Second, "per-distribution bytes on one connection", func() bool {
 		p := h.meter.Pending()
 		return meter.Sum(p, a.ID) == *want[a.ID] && meter.Sum(p, b.ID) == *want[b.ID]
 	})

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // handlerFunc adapts a function to Handler.
@@ -378,8 +381,7 @@ func TestConnStates(t *testing.T) {
 	exchange(t, s.addr, "GET /fast HTTP/1.1\r\nHost: a\r\n\r\nGET /fast HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 2)
 	exchange(t, s.addr, "GET /fast HTTP/1.1\r\nHost: a\r\n\r\nGET /slow HTTP/1.1\r\nHost: a\r\n\r\n", 2)
 	want := []string{"new active idle active", "new active idle active idle closed"}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.For(t, 5*time.Second, "connection state sequences", func() error {
 		var seen []string
 		s.states.Range(func(_, v any) bool {
 			var names []string
@@ -390,14 +392,11 @@ func TestConnStates(t *testing.T) {
 			return true
 		})
 		slices.Sort(seen)
-		if slices.Equal(seen, want) {
-			return
+		if !slices.Equal(seen, want) {
+			return fmt.Errorf("state sequences %q, want %q", seen, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("state sequences %q, want %q", seen, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestPipelinedFastRequestsAnsweredInOrder: many requests in one write, each answered in turn.

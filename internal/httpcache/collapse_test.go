@@ -13,19 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond for up to two seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
+)
 
 // gatedOrigin answers only after release is closed, so tests can pile up concurrent requests.
 func gatedOrigin(release <-chan struct{}, cc string) func(*testClock) http.HandlerFunc {
@@ -69,8 +59,8 @@ func TestCollapsing(t *testing.T) {
 					results[i], bodies[i] = res, rec.Body.String()
 				})
 			}
-			waitFor(t, "all requests to join", func() bool { return e.c.Stats().Collapsed == n-1 })
-			waitFor(t, "the leader to reach the origin", func() bool { return e.o.hits.Load() >= 1 })
+			wait.Until(t, 2*time.Second, "all requests to join", func() bool { return e.c.Stats().Collapsed == n-1 })
+			wait.Until(t, 2*time.Second, "the leader to reach the origin", func() bool { return e.o.hits.Load() >= 1 })
 			hitsWhileCollapsed := e.o.hits.Load()
 			close(release)
 			wg.Wait()
@@ -150,8 +140,8 @@ func TestViewerHangingUpDoesNotBreakTheFill(t *testing.T) {
 			bodies[i] = rec.Body.String()
 		})
 	}
-	waitFor(t, "waiters to join", func() bool { return e.c.Stats().Collapsed == 5 })
-	waitFor(t, "the leader's viewer to hang up", func() bool { return ctx.Err() != nil })
+	wait.Until(t, 2*time.Second, "waiters to join", func() bool { return e.c.Stats().Collapsed == 5 })
+	wait.Until(t, 2*time.Second, "the leader's viewer to hang up", func() bool { return ctx.Err() != nil })
 	close(rest)
 	wg.Wait()
 	if res := <-done; !res.Stored {

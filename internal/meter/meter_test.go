@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/sailcdn/sailcdn/internal/meter/metertest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // sink records flushed batches (their usage), and the id of every attempt, failed or not.
@@ -145,16 +146,12 @@ func (rc *rawClient) response(method string) *http.Response {
 // waitFor polls m until the distribution's pending usage equals want (ignoring Minute).
 func waitFor(t *testing.T, m *Meter, want Usage) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	var got Usage
-	for time.Now().Before(deadline) {
-		got = Sum(m.Pending(), want.DistributionID)
-		if got == want {
-			return
+	wait.For(t, 3*time.Second, "usage of "+want.DistributionID, func() error {
+		if got := Sum(m.Pending(), want.DistributionID); got != want {
+			return fmt.Errorf("got %+v, want %+v", got, want)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("usage of %s:\n got %+v\nwant %+v", want.DistributionID, got, want)
+		return nil
+	})
 }
 
 func TestHTTP1BytesMatchWhatTheClientSentAndReceived(t *testing.T) {
@@ -321,22 +318,18 @@ func TestHTTP1AbortedDownloadCountsWhatReachedTheSocket(t *testing.T) {
 	c.c.(*net.TCPConn).SetLinger(0)
 	c.c.Close()
 	<-handlerDone
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		got := Sum(m.Pending(), "big")
-		if got.BytesDownloaded == tap.Written.Load() && got.Requests == 1 {
-			if got.BytesDownloaded < c.nread || got.BytesDownloaded >= size {
-				t.Fatalf("counted %d bytes down; the client read %d of a %d-byte body", got.BytesDownloaded, c.nread, size)
-			}
-			if got.BytesUploaded != c.wrote {
-				t.Fatalf("counted %d bytes up, the client wrote %d", got.BytesUploaded, c.wrote)
-			}
-			return
+	wait.For(t, 3*time.Second, "the download counted as the socket carried it", func() error {
+		if got := Sum(m.Pending(), "big"); got.BytesDownloaded != tap.Written.Load() || got.Requests != 1 {
+			return fmt.Errorf("counted %+v; the socket carried %d bytes down", got, tap.Written.Load())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("counted %+v; the socket carried %d bytes down", got, tap.Written.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
+		return nil
+	})
+	got := Sum(m.Pending(), "big")
+	if got.BytesDownloaded < c.nread || got.BytesDownloaded >= size {
+		t.Fatalf("counted %d bytes down; the client read %d of a %d-byte body", got.BytesDownloaded, c.nread, size)
+	}
+	if got.BytesUploaded != c.wrote {
+		t.Fatalf("counted %d bytes up, the client wrote %d", got.BytesUploaded, c.wrote)
 	}
 }
 
@@ -354,26 +347,23 @@ func TestLongDownloadIsCountedWhileItRuns(t *testing.T) {
 	}))
 	c := dial(t, addr)
 	c.send("GET /slow HTTP/1.1\r\nHost: x\r\nX-Dist: slow\r\n\r\n")
-	deadline := time.Now().Add(3 * time.Second)
-	for {
+	var flushed Usage
+	wait.For(t, 3*time.Second, "bytes of a running download flushed", func() error {
 		s.mu.Lock()
-		var flushed Usage
+		defer s.mu.Unlock()
+		flushed = Usage{}
 		for _, b := range s.batches {
 			u := Sum(b, "slow")
 			flushed.BytesDownloaded += u.BytesDownloaded
 			flushed.Requests += u.Requests
 		}
-		s.mu.Unlock()
-		if flushed.BytesDownloaded >= 10_000 {
-			if flushed.Requests != 0 {
-				t.Fatalf("request counted before it ended: %+v", flushed)
-			}
-			break
+		if flushed.BytesDownloaded < 10_000 {
+			return fmt.Errorf("flushed %+v", flushed)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bytes of a running download not flushed: %+v", flushed)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return nil
+	})
+	if flushed.Requests != 0 {
+		t.Fatalf("request counted before it ended: %+v", flushed)
 	}
 	close(release)
 }
@@ -495,19 +485,11 @@ func TestRunFlushesPeriodically(t *testing.T) {
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
 	m.add("d", delta{requests: 1})
-	deadline := time.Now().Add(2 * time.Second)
-	for {
+	wait.Until(t, 2*time.Second, "Run to flush", func() bool {
 		s.mu.Lock()
-		n := len(s.batches)
-		s.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not flush")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer s.mu.Unlock()
+		return len(s.batches) > 0
+	})
 	cancel()
 	<-done
 }
