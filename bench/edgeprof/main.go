@@ -1,5 +1,5 @@
-// Command edgeprof runs sailcdn's edge exactly as `sailcdn serve` wires it (cache, meter,
-// Prometheus registry, edge.NewServer on the metering listener) with one distribution in front of
+// Command edgeprof runs sailcdn exactly as `sailcdn serve --dev` wires it (app.Start: cache, meter,
+// Prometheus registry, the edge's server on the metering listener) with one distribution in front of
 // -origin, plus net/http/pprof on a separate address, so that the edge can be profiled under the
 // same wrk load as bench/edge-vs-nginx.sh:
 //
@@ -13,12 +13,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	_ "net/http/pprof" // the profiling endpoints are the point of this program
 	"os"
 	"os/signal"
@@ -30,15 +30,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
 	lstypes "github.com/aws/aws-sdk-go-v2/service/lightsail/types"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sailcdn/sailcdn/internal/admin"
 	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/auth"
-	"github.com/sailcdn/sailcdn/internal/clock"
-	"github.com/sailcdn/sailcdn/internal/edge"
-	"github.com/sailcdn/sailcdn/internal/httpcache"
-	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/loopback"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -62,8 +58,7 @@ func run() error {
 		return fmt.Errorf("-origin is required")
 	}
 	for _, a := range []string{*addr, *pprofAddr} {
-		host, _, err := net.SplitHostPort(a)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		if !loopback.Is(a) {
 			return fmt.Errorf("%s: loopback addresses only", a)
 		}
 	}
@@ -76,84 +71,48 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: filepath.Join(dir, "sailcdn.db")})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	clk := clock.NewOffset(nil)
-	if err := db.PutOrigin(ctx, store.Origin{Name: "bench", URL: *origin, ResourceType: "Instance", RegionName: "us-east-1", CreatedAt: clk.Now()}); err != nil {
-		return err
-	}
-	keys, err := auth.NewKeyring(auth.DevKey)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(app.Config{Store: db, Clock: clk, Keyring: keys, Dev: true, EdgeDomain: "cdn.localhost",
-		MaxDistributions: 20, PageSize: 25, DeployDelay: time.Second, Logger: logger})
-	if err != nil {
-		return err
-	}
-	api := httptest.NewServer(a.API)
-	defer api.Close()
-	domain, err := createDistribution(ctx, api.URL)
-	if err != nil {
-		return err
-	}
-
-	// The same wiring as cmd/sailcdn startEdge.
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var m *meter.Meter
-	if !*noMetering {
-		if m, err = edge.NewMeter(db, clk, reg, logger); err != nil {
-			return err
-		}
-	}
-	e, err := edge.New(edge.Config{
-		Store:      db,
-		Clock:      clk,
-		Cache:      httpcache.New(httpcache.Config{MaxBytes: *cacheMiB << 20, Logger: logger}),
-		Meter:      m,
-		Registry:   reg,
-		Logger:     logger,
-		NoFastPath: *noFastPath,
+	// The node `sailcdn serve --dev` starts, through the same constructor.
+	n, err := app.Start(ctx, app.Config{
+		Store:   store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(dir, "sailcdn.db")},
+		Dev:     true,
+		Origins: []admin.OriginJSON{{Name: "bench", URL: *origin}},
+		Control: app.ControlConfig{DeployDelay: time.Second},
+		API:     app.APIConfig{Addr: "127.0.0.1:0"},
+		Edge:    app.EdgeConfig{Addr: *addr, CacheSize: *cacheMiB << 20, NoMetering: *noMetering, NoFastPath: *noFastPath},
+		Logger:  logger,
 	})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	err = profile(ctx, n, *pprofAddr, *domainFile)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return errors.Join(err, n.Shutdown(sctx))
+}
+
+// profile creates the distribution, serves net/http/pprof on pprofAddr and waits for ctx to end.
+func profile(ctx context.Context, n *app.Node, pprofAddr, domainFile string) error {
+	domain, err := createDistribution(ctx, "http://"+n.Addrs().API)
 	if err != nil {
 		return err
 	}
-	srv := e.NewServer()
-	runCtx, cancelRun := context.WithCancel(context.Background())
-	defer cancelRun()
-	runDone := make(chan struct{})
-	go func() { defer close(runDone); _ = e.Run(runCtx) }()
-	go func() { _ = srv.Serve(e.Listener(ln, srv)) }()
-
-	pln, err := net.Listen("tcp", *pprofAddr)
+	if err := n.Edge.Reload(ctx); err != nil {
+		return err
+	}
+	pln, err := net.Listen("tcp", pprofAddr)
 	if err != nil {
 		return err
 	}
 	psrv := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = psrv.Serve(pln) }()
-
 	fmt.Println(domain)
-	if *domainFile != "" {
-		if err := os.WriteFile(*domainFile, []byte(domain+"\n"), 0o644); err != nil {
-			return err
+	if domainFile != "" {
+		if err := os.WriteFile(domainFile, []byte(domain+"\n"), 0o644); err != nil {
+			return errors.Join(err, psrv.Close())
 		}
 	}
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = psrv.Shutdown(sctx)
-	_ = srv.Shutdown(sctx)
-	cancelRun()
-	<-runDone
-	return e.Close()
+	return psrv.Close()
 }
 
 // createDistribution creates distribution "bench" with the defaults through the Lightsail API, as a

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/sailcdn/sailcdn/internal/admin"
 	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/billing"
 )
@@ -27,7 +28,7 @@ import (
 // admin key.
 func usageCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("usage", flag.ContinueOnError)
-	addr := fs.String("api-addr", envOr("SAILCDN_API_ADDR", "127.0.0.1:4580"), "address of the running sailcdn API")
+	addr := fs.String("api-addr", envOr("SAILCDN_API_ADDR", app.DefaultAPIAddr), "address of the running sailcdn API")
 	account := fs.String("account", "", "only this account's distributions")
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	if err := fs.Parse(args); err != nil {
@@ -64,14 +65,14 @@ func usageCmd(args []string, out io.Writer) error {
 		_, err := out.Write(body)
 		return err
 	}
-	var rep app.UsageReport
+	var rep admin.UsageReport
 	if err := json.Unmarshal(body, &rep); err != nil {
 		return err
 	}
 	return printUsage(out, rep)
 }
 
-func printUsage(out io.Writer, rep app.UsageReport) error {
+func printUsage(out io.Writer, rep admin.UsageReport) error {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "as of %s\n", rep.Now.UTC().Format(time.RFC3339))
 	fmt.Fprintln(tw, "ACCOUNT\tDISTRIBUTION\tCYCLE\tBUNDLE\tUSED\tQUOTA\tUSED %\tOVERAGE\tCOST SO FAR\tPROJECTED")

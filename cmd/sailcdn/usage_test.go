@@ -76,15 +76,15 @@ func TestServeRefusesUnsafeStarts(t *testing.T) {
 func TestEnvironmentSetsFlags(t *testing.T) {
 	t.Setenv("SAILCDN_PAGE_SIZE", "7")
 	t.Setenv("SAILCDN_DEV", "true")
-	c, err := parseServe([]string{"--page-size", "9"})
+	c, _, err := parseServe([]string{"--page-size", "9"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.dev || c.pageSize != 9 {
-		t.Fatalf("dev %v pageSize %d: env must apply and flags must win", c.dev, c.pageSize)
+	if !c.Dev || c.Control.PageSize != 9 {
+		t.Fatalf("dev %v pageSize %d: env must apply and flags must win", c.Dev, c.Control.PageSize)
 	}
 	t.Setenv("SAILCDN_MAX_DISTRIBUTIONS", "many")
-	if _, err := parseServe(nil); err == nil || !strings.Contains(err.Error(), "SAILCDN_MAX_DISTRIBUTIONS") {
+	if _, _, err := parseServe(nil); err == nil || !strings.Contains(err.Error(), "SAILCDN_MAX_DISTRIBUTIONS") {
 		t.Fatalf("bad env value: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,11 +98,7 @@ var ops = auth.Key{Profile: "ops", AccessKeyID: "AKIAOPS", Secret: "ops-secret",
 func productionEnv(t *testing.T) *sailtest.Env {
 	return sailtest.New(t, func(c *sailtest.Config) {
 		c.Dev = false
-		keys, err := auth.NewKeyring(sailtest.Alice, ops)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Keyring = keys
+		c.Keys = []auth.Key{sailtest.Alice, ops}
 	})
 }
 
@@ -144,11 +141,9 @@ func TestAdminEndpointsResistBrowserAttacksInDevMode(t *testing.T) {
 	}
 }
 
-func TestRequireAdminGuardsMetrics(t *testing.T) {
+// /metrics names every tenant's distributions and traffic: admins only.
+func TestMetricsAreAdminOnly(t *testing.T) {
 	e := productionEnv(t)
-	e.App.Handle("/metrics", e.App.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("sailcdn_edge_requests_total 1\n"))
-	})))
 	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, nil); r.Status != http.StatusForbidden {
 		t.Fatalf("unsigned /metrics: %d", r.Status)
 	}
@@ -157,5 +152,71 @@ func TestRequireAdminGuardsMetrics(t *testing.T) {
 	}
 	if r := adminRequest(t, e, http.MethodGet, "/metrics", nil, &ops); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte("requests_total")) {
 		t.Fatalf("admin /metrics: %d %s", r.Status, r.Body)
+	}
+}
+
+// The admin endpoints are routed by method and path like the API: a known path asked with another
+// method is a 405 naming the allowed methods, an unknown path a 404, both AWS-shaped.
+func TestAdminRoutes(t *testing.T) {
+	e := sailtest.New(t)
+	cases := []struct {
+		method, path string
+		status       int
+		typ, allow   string
+	}{
+		{http.MethodPut, "/_sailcdn/clock", 405, "UnknownOperationException", "GET, HEAD, POST"},
+		{http.MethodDelete, "/_sailcdn/origins", 405, "UnknownOperationException", "GET, HEAD, POST"},
+		{http.MethodPost, "/_sailcdn/usage", 405, "UnknownOperationException", "GET, HEAD"},
+		{http.MethodPost, "/healthz", 405, "UnknownOperationException", "GET, HEAD"},
+		{http.MethodDelete, "/readyz", 405, "UnknownOperationException", "GET, HEAD"},
+		{http.MethodPost, "/metrics", 405, "UnknownOperationException", "GET, HEAD"},
+		{http.MethodGet, "/_sailcdn/nope", 404, "NotFoundException", ""},
+		{http.MethodPost, "/_sailcdn/", 404, "NotFoundException", ""},
+		{http.MethodHead, "/_sailcdn/clock", 200, "", ""},
+		{http.MethodHead, "/readyz", 200, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := adminRequest(t, e, tc.method, tc.path, nil, nil)
+			if r.Status != tc.status || r.Header.Get("Allow") != tc.allow {
+				t.Fatalf("%d Allow %q, want %d Allow %q: %s", r.Status, r.Header.Get("Allow"), tc.status, tc.allow, r.Body)
+			}
+			if tc.typ == "" {
+				return
+			}
+			if m := r.JSON(t); m["__type"] != tc.typ || r.Header.Get("X-Amzn-ErrorType") != tc.typ || m["message"] == "" {
+				t.Errorf("body %s, X-Amzn-ErrorType %q", r.Body, r.Header.Get("X-Amzn-ErrorType"))
+			}
+		})
+	}
+	big := map[string]string{"name": strings.Repeat("n", 70<<10), "url": "http://h"}
+	if r := adminRequest(t, e, http.MethodPost, "/_sailcdn/origins", big, nil); r.Status != http.StatusRequestEntityTooLarge || r.JSON(t)["__type"] != "RequestEntityTooLargeException" {
+		t.Errorf("oversize body: %d %s", r.Status, r.Body)
+	}
+}
+
+// Outside --dev, health stays open to load balancers (which do not sign) while everything else of
+// the admin endpoints, including which paths exist, is for admins.
+func TestHealthIsOpenAndRoutesAreNotRevealed(t *testing.T) {
+	e := productionEnv(t)
+	if r := adminRequest(t, e, http.MethodGet, "/readyz", nil, nil); r.Status != http.StatusOK {
+		t.Errorf("unsigned /readyz: %d %s", r.Status, r.Body)
+	}
+	if r := adminRequest(t, e, http.MethodGet, "/healthz", nil, nil); r.Status != http.StatusOK {
+		t.Errorf("unsigned /healthz: %d %s", r.Status, r.Body)
+	}
+	if r := adminRequest(t, e, http.MethodPost, "/healthz", nil, nil); r.Status != http.StatusMethodNotAllowed {
+		t.Errorf("unsigned POST /healthz: %d %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/_sailcdn/nope", "/_sailcdn/clock"} {
+		if r := adminRequest(t, e, http.MethodPut, path, nil, nil); r.Status != http.StatusForbidden {
+			t.Errorf("unsigned PUT %s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	if r := adminRequest(t, e, http.MethodPut, "/_sailcdn/nope", nil, &ops); r.Status != http.StatusNotFound {
+		t.Errorf("admin PUT of an unknown path: %d %s", r.Status, r.Body)
+	}
+	if r := adminRequest(t, e, http.MethodPut, "/_sailcdn/clock", nil, &ops); r.Status != http.StatusMethodNotAllowed {
+		t.Errorf("admin PUT /_sailcdn/clock: %d %s", r.Status, r.Body)
 	}
 }

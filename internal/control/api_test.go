@@ -198,10 +198,10 @@ func isNotFound(code string) func(*testing.T, error) {
 
 func testCreateDistributionErrors(t *testing.T, b sailtest.Backend) {
 	_, c := newEnv(t, b, func(cfg *sailtest.Config) {
-		cfg.MaxDistributions = 2
+		cfg.Control.MaxDistributions = 2
 		cat := billing.DefaultCatalog()
 		cat.Bundles = append(cat.Bundles, billing.Bundle{ID: "legacy_0_9", Name: "Legacy", Price: 1_000_000, TransferPerMonthGB: 10, IsActive: false})
-		cfg.Catalog = cat
+		cfg.Control.Catalog = cat
 	})
 	mustCreate(t, c, "taken")
 	cases := []struct {
@@ -295,7 +295,7 @@ func testRegionGate(t *testing.T, b sailtest.Backend) {
 }
 
 func testGetDistributionsNotFoundAndPagination(t *testing.T, b sailtest.Backend) {
-	_, c := newEnv(t, b, func(cfg *sailtest.Config) { cfg.PageSize = 2 })
+	_, c := newEnv(t, b, func(cfg *sailtest.Config) { cfg.Control.PageSize = 2 })
 	// An account without distributions answers an empty list (reference §5.7).
 	out, err := c.GetDistributions(ctx, &ls.GetDistributionsInput{DistributionName: aws.String("ghost")})
 	if err != nil || len(out.Distributions) != 0 {
@@ -729,7 +729,7 @@ func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
 // set of rows; concurrent creates must neither exceed the quota nor create a name twice, and a loser
 // gets the documented error, never a 500.
 func testConcurrentCreatesRespectQuotaAndNames(t *testing.T, b sailtest.Backend) {
-	e, c := newEnv(t, b, func(cfg *sailtest.Config) { cfg.MaxDistributions = 3 })
+	e, c := newEnv(t, b, func(cfg *sailtest.Config) { cfg.Control.MaxDistributions = 3 })
 	mustCreate(t, c, "first")
 	race := func(names []string) (created int, errs []error) {
 		var wg sync.WaitGroup

@@ -52,7 +52,7 @@ func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
 	}))
 	defer origin.Close()
 	e := sailtest.New(t, func(c *sailtest.Config) {
-		c.Catalog = billing.Catalog{OveragePerGB: 90_000, Bundles: []billing.Bundle{
+		c.Control.Catalog = billing.Catalog{OveragePerGB: 90_000, Bundles: []billing.Bundle{
 			{ID: "zero_1_0", Name: "Zero", Price: 1_000_000, TransferPerMonthGB: 0, IsActive: true},
 		}}
 	})

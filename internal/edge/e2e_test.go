@@ -93,7 +93,7 @@ func TestEndToEndThroughTheSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := aws.ToString(created.Distribution.DomainName)
-	v := &viewer{t: t, addr: e.Edge.Listener.Addr().String()}
+	v := &viewer{t: t, addr: e.Edge.Addr}
 	// metered accumulates what the viewer sent and received in requests the distribution served:
 	// the expected usage. (Requests answered "unknown host" before the edge loaded the new
 	// distribution are nobody's traffic.)

@@ -1,12 +1,14 @@
-// Package sailtest is sailcdn's test harness: the real assembly (internal/app) on httptest servers over a
-// temporary real store, plus clients that talk to it as users do — the real aws-sdk-go-v2 Lightsail
-// client, signed by the real SigV4 signer.
+// Package sailtest is sailcdn's test harness: the real assembly — a node started by internal/app, as
+// `sailcdn serve` starts one, on loopback ports chosen by the system — over a temporary real store,
+// plus clients that talk to it as users do: the real aws-sdk-go-v2 Lightsail client, signed by the real
+// SigV4 signer, and plain HTTP viewers for the edge.
 package sailtest
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -28,44 +30,70 @@ var (
 	Bob   = auth.Key{Profile: "bob", AccessKeyID: "AKIABOB00000000000002", Secret: "bob-secret/Key+2", AccountID: "222222222222"}
 )
 
-// Env is one running sailcdn.
+// Start is the server clock's reading when an Env starts, so that tests do not depend on the day
+// they run.
+var Start = time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+
+// Env is one running sailcdn node (role all, unless an Option says otherwise).
 type Env struct {
-	T     testing.TB
-	Store *store.DB
-	Clock *clock.Offset
-	App   *app.App
-	API   *httptest.Server
-	// Edge serves viewers once StartEdge has been called (nil before); EdgeService is the edge
-	// behind it (its meter, Reload, MetricsHandler).
-	Edge        *httptest.Server
+	T testing.TB
+	// Config is what the node was started with (StartNode starts others like it).
+	Config app.Config
+	Node   *app.Node
+	Store  *store.DB
+	Clock  *clock.Offset
+	// API is the API port (nil for an edge node).
+	API *Server
+	// Edge is the edge port (nil for an API node); EdgeService is the edge behind it (its meter,
+	// Reload, Generation).
+	Edge        *Server
 	EdgeService *edge.Edge
+	// Admin is an edge node's admin port (nil otherwise).
+	Admin *Server
 }
 
-// Config is what Options adjust: the app configuration and the store backend.
+// Server is where one of the node's ports listens.
+type Server struct {
+	URL  string // "http://" + Addr
+	Addr string // host:port
+}
+
+func newServer(addr string) *Server {
+	if addr == "" {
+		return nil
+	}
+	return &Server{URL: "http://" + addr, Addr: addr}
+}
+
+// Config is what Options adjust: the node's configuration and the store backend.
 type Config struct {
 	app.Config
 	backend *Backend
 }
 
-// Option adjusts the configuration before the app is built.
+// Option adjusts the configuration before the node starts.
 type Option func(*Config)
 
-// New starts sailcdn on an httptest server over a fresh store (SQLite in t.TempDir() unless WithBackend
-// says otherwise). The server clock
-// starts at 2026-04-10T12:00:00Z so tests do not depend on the day they run.
+// New starts a node on loopback ports over a fresh store (SQLite in t.TempDir() unless WithBackend
+// says otherwise), in developer mode with the keys Dev, Alice and Bob, a 200 ms deploy delay, a 64 MiB
+// edge cache and the server clock at Start. The node shuts down (in the shipped order: edge, meter's
+// final flush, API, store) when the test ends.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	keys, err := auth.NewKeyring(Dev, Alice, Bob)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := clock.NewOffset(nil)
-	clk.Set(time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC))
+	clk.Set(Start)
 	cfg := Config{Config: app.Config{
-		Clock:       clk,
-		Keyring:     keys,
-		Dev:         true,
-		DeployDelay: 200 * time.Millisecond,
+		Role:    app.RoleAll,
+		Dev:     true,
+		Keys:    []auth.Key{Alice, Bob},
+		Clock:   clk,
+		Control: app.ControlConfig{DeployDelay: 200 * time.Millisecond},
+		API:     app.APIConfig{Addr: "127.0.0.1:0"},
+		Edge:    app.EdgeConfig{Addr: "127.0.0.1:0", CacheSize: 64 << 20},
+		Admin:   app.AdminConfig{Addr: "127.0.0.1:0"},
+		// Errors only: an internal error's cause shows in a failing test's output, the edge's
+		// warnings while a test takes the database away do not.
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	}}
 	for _, o := range opts {
 		o(&cfg)
@@ -74,19 +102,39 @@ func New(t testing.TB, opts ...Option) *Env {
 	if cfg.backend != nil {
 		backend = *cfg.backend
 	}
-	db, err := store.Open(context.Background(), backend.Config(t))
+	cfg.Store = backend.Config(t)
+	return Launch(t, cfg.Config)
+}
+
+// Launch starts a node with cfg as it is (other roles, a second node on the same store) and shuts it
+// down when the test ends.
+func Launch(t testing.TB, cfg app.Config) *Env {
+	t.Helper()
+	n, err := app.Start(context.Background(), cfg)
 	if err != nil {
-		t.Fatalf("open %s store: %v", backend.Name, err)
+		t.Fatalf("start sailcdn (%s): %v", cfg.Role, err)
 	}
-	t.Cleanup(func() { db.Close() })
-	cfg.Store = db
-	a, err := app.New(cfg.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.API)
-	t.Cleanup(srv.Close)
-	return &Env{T: t, Store: db, Clock: clk, App: a, API: srv}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	a := n.Addrs()
+	return &Env{T: t, Config: cfg, Node: n, Store: n.Store, Clock: n.Clock, API: newServer(a.API), Edge: newServer(a.Edge),
+		EdgeService: n.Edge, Admin: newServer(a.Admin)}
+}
+
+// StartNode starts another node of e's fleet with the given role: the same store, keys, clock and
+// settings, on ports of its own. A fleet's API and edge nodes are tested this way.
+func (e *Env) StartNode(role app.Role) *Env {
+	e.T.Helper()
+	cfg := e.Config
+	cfg.Role = role
+	cfg.API.Addr, cfg.Edge.Addr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Origins = nil
+	return Launch(e.T, cfg)
 }
 
 // Client is the real aws-sdk-go-v2 Lightsail client for key in region, pointed at this server. Retries
