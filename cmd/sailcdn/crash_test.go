@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/sailcdn/sailcdn/internal/sailtest"
 	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
@@ -56,16 +56,6 @@ type crashServer struct {
 	done     chan error    // receives Wait's result once
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startCrashServer starts `sailcdn serve --dev` on dataDir.
 func startCrashServer(t *testing.T, dataDir string) *crashServer {
 	t.Helper()
@@ -78,7 +68,8 @@ func startCrashServer(t *testing.T, dataDir string) *crashServer {
 func startServerProcess(t *testing.T, flags ...string) *crashServer {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		apiAddr, edgeAddr := freeAddr(t), freeAddr(t)
+		addrs := sailtest.FreeAddrs(t, 2)
+		apiAddr, edgeAddr := addrs[0], addrs[1]
 		args := append([]string{"-test.run=^TestCrashServerProcess$", "--",
 			"serve", "--dev",
 			"--api-addr", apiAddr,

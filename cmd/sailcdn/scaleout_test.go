@@ -156,18 +156,8 @@ func TestScaleOutOnPostgres(t *testing.T) {
 func requestsSum(t *testing.T, c *lightsail.Client) float64 {
 	t.Helper()
 	now := time.Now()
-	out, err := c.GetDistributionMetricData(context.Background(), &lightsail.GetDistributionMetricDataInput{
-		DistributionName: aws.String("shared"), MetricName: types.DistributionMetricNameRequests,
-		StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)), Period: aws.Int32(3600),
-		Unit: types.MetricUnitNone, Statistics: []types.MetricStatistic{types.MetricStatisticSum}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := 0.0
-	for _, dp := range out.MetricData {
-		sum += aws.ToFloat64(dp.Sum)
-	}
-	return sum
+	return sailtest.MetricSum(t, c, sailtest.MetricQuery{Distribution: "shared", Metric: types.DistributionMetricNameRequests,
+		Unit: types.MetricUnitNone, From: now.Add(-time.Hour), To: now.Add(2 * time.Hour)})
 }
 
 func postClock(t *testing.T, endpoint, now string) {

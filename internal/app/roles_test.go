@@ -73,24 +73,9 @@ func refused(addr string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// freeAddrs returns n loopback addresses that were free a moment ago.
-func freeAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var addrs []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		addrs = append(addrs, l.Addr().String())
-	}
-	return addrs
-}
-
 // withPorts gives the node fixed free ports, so that a test can check which of them it opened.
 func withPorts(t *testing.T) sailtest.Option {
-	addrs := freeAddrs(t, 3)
+	addrs := sailtest.FreeAddrs(t, 3)
 	return func(c *sailtest.Config) {
 		c.API.Addr, c.Edge.Addr, c.Admin.Addr = addrs[0], addrs[1], addrs[2]
 	}
@@ -156,7 +141,7 @@ func TestRoleEdgeServesViewersAndAdminPortOnly(t *testing.T) {
 	apiNode.AddOrigin("web-1", origin.URL, "Instance", "us-east-1")
 	cfg := apiNode.Config
 	cfg.Role = app.RoleEdge
-	addrs := freeAddrs(t, 3)
+	addrs := sailtest.FreeAddrs(t, 3)
 	cfg.API.Addr, cfg.Edge.Addr, cfg.Admin.Addr = addrs[0], addrs[1], addrs[2]
 	edgeNode := sailtest.Launch(t, cfg)
 	if edgeNode.API != nil || edgeNode.Edge == nil || edgeNode.Admin == nil || edgeNode.Node.Control != nil {
@@ -223,18 +208,8 @@ func TestRoleEdgeServesViewersAndAdminPortOnly(t *testing.T) {
 		t.Fatalf("edge node shutdown: %v", err)
 	}
 	now := apiNode.Clock.Now()
-	metric, err := c.GetDistributionMetricData(ctx, &ls.GetDistributionMetricDataInput{
-		DistributionName: aws.String("fleet"), MetricName: types.DistributionMetricNameRequests,
-		StartTime: aws.Time(now.Add(-time.Hour).Truncate(time.Hour)), EndTime: aws.Time(now.Add(time.Hour).Truncate(time.Hour)),
-		Period: aws.Int32(3600), Unit: types.MetricUnitNone, Statistics: []types.MetricStatistic{types.MetricStatisticSum},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := 0.0
-	for _, dp := range metric.MetricData {
-		sum += aws.ToFloat64(dp.Sum)
-	}
+	sum := sailtest.MetricSum(t, c, sailtest.MetricQuery{Distribution: "fleet", Metric: types.DistributionMetricNameRequests,
+		Unit: types.MetricUnitNone, From: now.Add(-time.Hour), To: now.Add(time.Hour)})
 	if sum != requests {
 		t.Errorf("requests metered by the edge node: %v, want %d", sum, requests)
 	}

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -56,7 +55,7 @@ func PrivatePostgres(t testing.TB) *Postgres {
 	})
 	// A port picked free can be taken before the server binds it: retry on another.
 	for attempt := 1; ; attempt++ {
-		pg.port = freePort(t)
+		_, pg.port, _ = net.SplitHostPort(FreeAddrs(t, 1)[0])
 		out, err := pg.script(t, "start")
 		if err == nil {
 			// The script prints the DSN last.
@@ -107,14 +106,4 @@ func (pg *Postgres) script(t testing.TB, cmd string) (string, error) {
 		return string(out) + stderr.String(), err
 	}
 	return string(out), nil
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
