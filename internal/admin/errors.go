@@ -43,9 +43,17 @@ func methodNotAllowed(allow []string) error {
 	allow = slices.Compact(allow)
 	return &methodNotAllowedError{
 		err: &awsjson.Error{Type: awsjson.TypeUnknownOperation, Status: http.StatusMethodNotAllowed,
-			Message: "use " + strings.Join(allow, " or ")},
+			Message: "use " + orList(allow)},
 		allow: allow,
 	}
+}
+
+// orList writes ["GET", "HEAD", "POST"] as "GET, HEAD or POST".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // accessDenied refuses a caller who is not an admin (403 AccessDeniedException), saying why.
