@@ -169,6 +169,9 @@ func (l *limitListener) refuse(c net.Conn) {
 	}()
 }
 
+// net/http half-closes a connection through this interface (server.go closeWriter).
+var _ interface{ CloseWrite() error } = (*limitedConn)(nil)
+
 // limitedConn gives its slot back when it is closed (net/http may close a connection more than once).
 type limitedConn struct {
 	net.Conn
@@ -180,6 +183,16 @@ func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// CloseWrite forwards the TCP half-close net/http uses before closing a connection it answered with
+// "Connection: close" while the client may still be sending (a 413 for an oversize body): without it
+// the close could reset the connection and lose the answer.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // refusalResponse is the whole HTTP/1.1 answer to a connection over the limit: 503 ServiceUnavailable
