@@ -30,7 +30,7 @@ func TestCertificates(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, web) {
 			t.Fatalf("GetCertificate:\n got %+v, %v\nwant %+v", got, err, web)
 		}
-		list, err := db.ListCertificates(ctx, "111111111111")
+		list, err := db.ListCertificates(ctx, "111111111111", "", 0)
 		if err != nil || !reflect.DeepEqual(list, []Certificate{*api, *web}) {
 			t.Fatalf("ListCertificates = %+v, %v; want api, web", list, err)
 		}
@@ -81,5 +81,86 @@ func TestCertificates(t *testing.T) {
 				t.Fatalf("re-created certificate: %+v, %v", got, err)
 			}
 		})
+	})
+}
+
+func TestCertificateMaterialAndLifecycle(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := testContext(t)
+		c := newCertificate("111111111111", "web")
+		c.NextCheckAt = testTime
+		later := newCertificate("111111111111", "later")
+		later.NextCheckAt = testTime.Add(time.Hour)
+		mustTx(t, db, func(tx *Tx) error {
+			if err := tx.InsertCertificate(ctx, c); err != nil {
+				return err
+			}
+			return tx.InsertCertificate(ctx, later)
+		})
+		due, err := db.DueCertificates(ctx, testTime, 10)
+		if err != nil || len(due) != 1 || due[0].ID != c.ID {
+			t.Fatalf("DueCertificates = %+v, %v; want only web", due, err)
+		}
+		gen0, _ := db.ConfigGeneration(ctx)
+
+		// A status change alone is no edge business: the generation stays.
+		c.Status, c.NextCheckAt = "PENDING_VALIDATION", testTime.Add(time.Minute)
+		mustTx(t, db, func(tx *Tx) error { return tx.UpdateCertificate(ctx, c) })
+		if gen, _ := db.ConfigGeneration(ctx); gen != gen0 {
+			t.Fatalf("generation moved on a status change: %d → %d", gen0, gen)
+		}
+		// Issuing (a new chain) is: every edge must swap the certificate in.
+		c.Status, c.ChainPEM, c.SealedKey = "ISSUED", "-----BEGIN CERTIFICATE-----", "v1:sealed"
+		mustTx(t, db, func(tx *Tx) error { return tx.UpdateCertificate(ctx, c) })
+		gen1, _ := db.ConfigGeneration(ctx)
+		if gen1 == gen0 {
+			t.Fatal("generation did not move when the chain changed")
+		}
+		got, err := db.GetCertificate(ctx, "111111111111", "web")
+		if err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("round trip:\n got %+v, %v\nwant %+v", got, err, c)
+		}
+		page, err := db.ListCertificates(ctx, "111111111111", "later", 1)
+		if err != nil || len(page) != 1 || page[0].Name != "web" {
+			t.Fatalf("ListCertificates after %q = %+v, %v", "later", page, err)
+		}
+	})
+}
+
+func TestPKI(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := testContext(t)
+		if _, err := db.GetPKI(ctx, "root"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("GetPKI on an empty store: %v, want ErrNotFound", err)
+		}
+		first := &PKIEntry{Name: "root", ChainPEM: "A", SealedKey: "a", IssuedAt: testTime, UpdatedAt: testTime}
+		second := &PKIEntry{Name: "root", ChainPEM: "B", SealedKey: "b", IssuedAt: testTime, UpdatedAt: testTime}
+		var won []bool
+		for _, e := range []*PKIEntry{first, second} {
+			mustTx(t, db, func(tx *Tx) error {
+				ok, err := tx.InsertPKIIfAbsent(ctx, e)
+				won = append(won, ok)
+				return err
+			})
+		}
+		if !reflect.DeepEqual(won, []bool{true, false}) {
+			t.Fatalf("InsertPKIIfAbsent won %v, want [true false]", won)
+		}
+		if got, err := db.GetPKI(ctx, "root"); err != nil || !reflect.DeepEqual(got, first) {
+			t.Fatalf("GetPKI = %+v, %v; want the first entry", got, err)
+		}
+		gen0, _ := db.ConfigGeneration(ctx)
+		mustTx(t, db, func(tx *Tx) error {
+			if _, err := tx.GetPKIForUpdate(ctx, "root"); err != nil {
+				return err
+			}
+			return tx.PutPKI(ctx, second)
+		})
+		if got, err := db.GetPKI(ctx, "root"); err != nil || !reflect.DeepEqual(got, second) {
+			t.Fatalf("after PutPKI = %+v, %v", got, err)
+		}
+		if gen, _ := db.ConfigGeneration(ctx); gen == gen0 {
+			t.Fatal("PutPKI did not move the generation")
+		}
 	})
 }

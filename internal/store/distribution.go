@@ -167,7 +167,7 @@ func (tx *Tx) InsertDistribution(ctx context.Context, d *Distribution) error {
 		return err
 	}
 	d.Version = 1
-	tx.wroteDistributions = true
+	tx.wroteServingConfig = true
 	return nil
 }
 
@@ -195,7 +195,7 @@ func (tx *Tx) UpdateDistribution(ctx context.Context, d *Distribution) error {
 		return tx.explainMissedUpdate(ctx, d, err)
 	}
 	d.Version++
-	tx.wroteDistributions = true
+	tx.wroteServingConfig = true
 	return nil
 }
 
@@ -225,7 +225,7 @@ func (tx *Tx) DeleteDistribution(ctx context.Context, id string, at time.Time) e
 	if err := requireRow(res, fmt.Sprintf("delete distribution %q", id)); err != nil {
 		return err
 	}
-	tx.wroteDistributions = true
+	tx.wroteServingConfig = true
 	return nil
 }
 

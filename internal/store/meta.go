@@ -14,7 +14,7 @@ const (
 )
 
 // ConfigGeneration returns a counter that grows whenever a transaction that wrote distributions
-// (insert, update, delete) commits. The edge polls it — cheaply, and across processes — and reloads
+// (insert, update, delete), an issued certificate or the pki table commits. The edge polls it — cheaply, and across processes — and reloads
 // ListLiveDistributions when it changes. It is bumped once per such transaction, not once per row.
 func (r queries) ConfigGeneration(ctx context.Context) (int64, error) {
 	var gen int64

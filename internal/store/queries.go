@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // querier is what both *sql.DB and *sql.Tx offer; every read is written once against it and is
@@ -40,7 +41,9 @@ type Reader interface {
 	ListBundleChanges(ctx context.Context, distributionID string) ([]BundleChange, error)
 	QueryUsage(ctx context.Context, distributionID string, from, to int64) ([]UsageDelta, error)
 	GetCertificate(ctx context.Context, accountID, name string) (*Certificate, error)
-	ListCertificates(ctx context.Context, accountID string) ([]Certificate, error)
+	ListCertificates(ctx context.Context, accountID, afterName string, limit int) ([]Certificate, error)
+	DueCertificates(ctx context.Context, now time.Time, limit int) ([]Certificate, error)
+	GetPKI(ctx context.Context, name string) (*PKIEntry, error)
 }
 
 var (

@@ -16,8 +16,9 @@ type Tx struct {
 	queries
 	tx *sql.Tx
 
-	// wroteDistributions makes the commit bump config_generation (see bumpConfigGeneration).
-	wroteDistributions bool
+	// wroteServingConfig makes the commit bump config_generation (see bumpConfigGeneration): the
+	// transaction wrote something the edge serves from (distributions, issued certificates, pki).
+	wroteServingConfig bool
 }
 
 // txAttempts bounds how often DB.Tx runs fn when the database asks for a retry.
@@ -70,7 +71,7 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if tx.wroteDistributions {
+	if tx.wroteServingConfig {
 		if err := tx.bumpConfigGeneration(ctx); err != nil {
 			return err
 		}
