@@ -33,7 +33,9 @@ type Config struct {
 	DeployDelay time.Duration
 	// PageSize of GetDistributions (default 25). Lower it to exercise a client's pagination.
 	PageSize int
-	Logger   *slog.Logger
+	// Certificates configures validation and issuance of Lightsail certificates.
+	Certificates CertificateConfig
+	Logger       *slog.Logger
 }
 
 // Service implements lightsail.API.
@@ -45,6 +47,7 @@ type Service struct {
 	maxDist     int
 	deployDelay time.Duration
 	pageSize    int
+	certs       CertificateConfig
 	log         *slog.Logger
 }
 
@@ -60,6 +63,7 @@ func New(cfg Config) *Service {
 		maxDist:     cfg.MaxDistributions,
 		deployDelay: cfg.DeployDelay,
 		pageSize:    cfg.PageSize,
+		certs:       cfg.Certificates,
 		log:         cfg.Logger,
 	}
 	if s.clock == nil {
@@ -83,6 +87,7 @@ func New(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.certs.setDefaults()
 	return s
 }
 

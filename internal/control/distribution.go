@@ -247,9 +247,7 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 	if err := checkTags(in.Tags, false); err != nil {
 		return nil, err
 	}
-	if in.CertificateName != nil {
-		return nil, lightsail.Errorf(lightsail.NotFound, "DoesNotExist", "The certificate %s does not exist.", quoteName(*in.CertificateName))
-	}
+	certName := deref(in.CertificateName)
 	ipType := deref(in.IpAddressType)
 	if ipType == "" {
 		ipType = "dualstack"
@@ -277,10 +275,6 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 	if err := applyWaf(cfg, *in.BundleId, in.EnableWaf, in.WafRules); err != nil {
 		return nil, err
 	}
-	raw, err := persistentConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
 	now := s.clock.Now()
 	d := &store.Distribution{
 		ID:         uuid.NewString(),
@@ -291,7 +285,6 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 		CreatedAt:  now,
 		UpdatedAt:  now,
 		DeployedAt: now.Add(s.deployDelay),
-		Config:     raw,
 	}
 	var op *store.Operation
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -312,6 +305,14 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 		if _, err := tx.GetDistribution(ctx, c.AccountID, name); err == nil {
 			return invalid("AlreadyExists", "The distribution name %s is already in use in this account.", quoteName(name))
 		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if certName != "" {
+			if err := s.attachCertificate(ctx, tx, d, cfg, certName); err != nil {
+				return err
+			}
+		}
+		if d.Config, err = persistentConfig(cfg); err != nil {
 			return err
 		}
 		// A domain clash between two random 13-character labels is astronomically unlikely, but the
@@ -471,11 +472,12 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDi
 			return nil, err
 		}
 	}
-	if in.CertificateName != nil && *in.CertificateName != "" {
-		return nil, lightsail.Errorf(lightsail.NotFound, "DoesNotExist", "The certificate %s does not exist.", quoteName(*in.CertificateName))
+	certName := deref(in.CertificateName)
+	if certName != "" && deref(in.UseDefaultCertificate) {
+		return nil, invalid("InvalidCertificateSettings", "Give certificateName to use a certificate, or useDefaultCertificate true to return to the default one, not both.")
 	}
 
-	_, op, err := s.mutate(ctx, c, name, "UpdateDistribution", func(_ *store.Tx, d *store.Distribution, cfg *lightsail.LightsailDistribution, now time.Time) error {
+	_, op, err := s.mutate(ctx, c, name, "UpdateDistribution", func(tx *store.Tx, d *store.Distribution, cfg *lightsail.LightsailDistribution, now time.Time) error {
 		if origin != nil {
 			if in.EnablePrivateOriginAccess == nil && cfg.Origin != nil && origin.ResourceType != nil && *origin.ResourceType == "Bucket" {
 				// Changing, say, only the protocol policy keeps private origin access as it was.
@@ -507,8 +509,18 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDi
 		if in.CustomErrorResponses != nil {
 			cfg.CustomErrorResponses = errorResponses
 		}
-		if deref(in.UseDefaultCertificate) {
-			cfg.CertificateName = nil
+		// certificateName attaches exactly as AttachCertificateToDistribution does, names included
+		// (decision: reference §5.8 reports the real service attaching without the names, which left
+		// HTTPS broken for the custom domains); useDefaultCertificate true detaches.
+		if certName != "" {
+			if err := tx.LockAccount(ctx, c.AccountID); err != nil {
+				return err
+			}
+			if err := s.attachCertificate(ctx, tx, d, cfg, certName); err != nil {
+				return err
+			}
+		} else if deref(in.UseDefaultCertificate) {
+			detachCertificate(cfg)
 		}
 		if err := applyWaf(cfg, d.BundleID, in.EnableWaf, in.WafRules); err != nil {
 			return err

@@ -135,3 +135,18 @@ func (tx *Tx) LockAccount(ctx context.Context, accountID string) error {
 	}
 	return nil
 }
+
+// LockAlternativeDomainNames serialises, until the transaction ends, the transactions that check or
+// change which distribution serves an alternative domain name: the rule (a name is served by one
+// distribution, whatever the account) spans every account, so no row lock can hold it. SQLite's BEGIN
+// IMMEDIATE already serialises all writers; PostgreSQL takes a transaction-scoped advisory lock. Take
+// it after LockAccount and before row locks.
+func (tx *Tx) LockAlternativeDomainNames(ctx context.Context) error {
+	if tx.d.name != DriverPostgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "alternative-domain-names"); err != nil {
+		return fmt.Errorf("store: lock alternative domain names: %w", err)
+	}
+	return nil
+}
