@@ -11,6 +11,7 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -65,7 +66,14 @@ type Config struct {
 	// NoFastPath serves every request through net/http, without the HTTP/1.1 fast path for
 	// cache hits (see Listener). For comparisons; the responses are the same either way.
 	NoFastPath bool
-	Logger     *slog.Logger
+	// Certificates gives the TLS port its certificates (internal/ca.Certificates). nil: every
+	// handshake fails with unrecognized_name.
+	Certificates CertificateSource
+	// HTTPRedirect decides which plain-HTTP requests are redirected to HTTPS (RedirectCertificate by
+	// default, see redirect.go); HTTPSPort is the TLS port redirects point to (0: no redirects).
+	HTTPRedirect string
+	HTTPSPort    int
+	Logger       *slog.Logger
 }
 
 // Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
@@ -86,6 +94,13 @@ type Edge struct {
 	handler   http.Handler
 	noFast    bool
 
+	certs     CertificateSource
+	tlsBase   *tls.Config
+	tlsHosts  atomic.Pointer[tlsHosts]
+	tlsStats  *tlsMetrics
+	redirect  string
+	httpsPort int
+
 	fastMu sync.Mutex           // guards fast
 	fast   []*fastpath.Listener // every fast-path listener made by Listener
 
@@ -104,7 +119,12 @@ func New(cfg Config) (*Edge, error) {
 	e := &Edge{
 		db: cfg.Store, clock: cfg.Clock, cache: cfg.Cache, meter: cfg.Meter, registry: cfg.Registry,
 		transport: cfg.Transport, log: cfg.Logger, poll: cfg.PollInterval, noFast: cfg.NoFastPath,
+		certs: cfg.Certificates, redirect: cfg.HTTPRedirect, httpsPort: cfg.HTTPSPort,
 	}
+	if err := checkRedirect(e.redirect); err != nil {
+		return nil, err
+	}
+	e.tlsBase = &tls.Config{GetConfigForClient: e.configForClient, NextProtos: []string{"h2", "http/1.1"}}
 	if e.clock == nil {
 		e.clock = clock.Wall{}
 	}
@@ -134,6 +154,9 @@ func New(cfg Config) (*Edge, error) {
 			return nil, err
 		}
 		e.metrics = m
+		if e.tlsStats, err = newTLSMetrics(cfg.Registry); err != nil {
+			return nil, err
+		}
 	}
 	e.ids = newRequestIDs()
 	e.handler = noUpgradeWithBody(h2c.NewHandler(http.HandlerFunc(e.serveHTTP), &http2.Server{}))
@@ -168,11 +191,16 @@ func (e *Edge) Handler() http.Handler { return e.handler }
 // the HTTP/1.1 fast path (internal/fastpath) answers plain cache hits itself and hands each
 // connection to srv at its first request that is anything else.
 func (e *Edge) Listener(ln net.Listener, srv *http.Server) net.Listener {
+	return e.listener(ln, srv, false)
+}
+
+// listener is Listener; tls says whether ln's connections are TLS (TLSListener's).
+func (e *Edge) listener(ln net.Listener, srv *http.Server, tls bool) net.Listener {
 	ln = e.meter.Listener(ln)
 	if e.noFast {
 		return ln
 	}
-	fl := fastpath.NewListener(ln, fastpath.Config{Server: srv, Handler: fastHits{e}, ConnState: e.meter.ConnState})
+	fl := fastpath.NewListener(ln, fastpath.Config{Server: srv, Handler: fastHits{e: e, tls: tls}, ConnState: e.meter.ConnState})
 	e.fastMu.Lock()
 	e.fast = append(e.fast, fl)
 	e.fastMu.Unlock()

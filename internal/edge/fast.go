@@ -13,7 +13,10 @@ import (
 // serveHTTP would send for the same request — the same routing, forwarding rules, cache key,
 // cache decision (httpcache.Lookup agrees with Serve), fields, metering and access log — only the
 // HTTP/1.1 framing around it is the fast path's.
-type fastHits struct{ e *Edge }
+type fastHits struct {
+	e   *Edge
+	tls bool // the connection is TLS: no redirect to HTTPS applies
+}
 
 func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	e := f.e
@@ -21,6 +24,9 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	// Unknown, deleted and disabled distributions, refused methods and odd targets get the
 	// edge's own error responses: rare, and serveHTTP's business.
 	if d == nil || !d.enabled || !d.allowedMethods[r.Method] || !strings.HasPrefix(r.URL.Path, "/") {
+		return false
+	}
+	if !f.tls && e.redirectsToHTTPS(d) {
 		return false
 	}
 	start := time.Now()

@@ -47,6 +47,7 @@ func (e *Edge) reload(ctx context.Context, first bool) error {
 		d.prom = e.metrics.dist(d.id)
 	}
 	e.snap.Store(next)
+	e.buildTLS(ctx, next)
 	if cur != nil {
 		e.purgeChanged(cur, next)
 	}

@@ -47,6 +47,9 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(vw, http.StatusNotFound, msgDeleted)
 	case d == nil:
 		writeText(vw, http.StatusNotFound, msgUnknownHost)
+	case r.TLS == nil && e.redirectsToHTTPS(d):
+		x.dist = d
+		e.writeRedirect(vw, r)
 	case !d.enabled:
 		x.dist = d
 		writeText(vw, http.StatusForbidden, msgDisabled)

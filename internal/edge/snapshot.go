@@ -33,6 +33,9 @@ type snapshot struct {
 type distribution struct {
 	id, name, domainName string
 	enabled              bool
+	// accountID and certificateName find the attached certificate; tlsPolicy is
+	// viewerMinimumTlsProtocolVersion (see tls.go).
+	accountID, certificateName, tlsPolicy string
 	cacheResetAt         time.Time
 
 	origin originTarget
@@ -124,6 +127,7 @@ func compile(row *store.Distribution, origins map[[2]string]store.Origin) (*dist
 		id: row.ID, name: row.Name, domainName: strings.ToLower(row.DomainName),
 		enabled: row.IsEnabled, cacheResetAt: row.CacheResetAt,
 		rootObject: strings.TrimLeft(deref(cfg.DefaultRootObject), "/"),
+		accountID:  row.AccountID, certificateName: deref(cfg.CertificateName), tlsPolicy: deref(cfg.ViewerMinimumTlsProtocolVersion),
 	}
 	d.origin = compileOrigin(cfg.Origin, origins)
 
