@@ -36,7 +36,7 @@ type distribution struct {
 	// accountID and certificateName find the attached certificate; tlsPolicy is
 	// viewerMinimumTlsProtocolVersion (see tls.go).
 	accountID, certificateName, tlsPolicy string
-	cacheResetAt         time.Time
+	cacheResetAt                          time.Time
 
 	origin originTarget
 
