@@ -256,3 +256,85 @@ func TestMeteringOverTLSCountsHTTPBytes(t *testing.T) {
 		t.Fatalf("metered %d requests, %d bytes down, %d up; the viewer's HTTP bytes were 3, %d, %d", r, d, u, down, up)
 	}
 }
+
+// The certificate flow at the edge: an attached certificate serves its names (SNI picks it), plain
+// HTTP for them is redirected, renewal swaps the served certificate in place, detaching stops it.
+func TestCustomDomainCertificate(t *testing.T) {
+	ctx := context.Background()
+	e, c, host := httpsEnv(t)
+	if _, err := c.CreateCertificate(ctx, &ls.CreateCertificateInput{CertificateName: aws.String("shop"),
+		DomainName: aws.String("shop.example.com"), SubjectAlternativeNames: []string{"www.shop.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handshake(e, e.TLSConfig("shop.example.com")); err == nil {
+		t.Fatal("a custom name is served before any certificate is attached")
+	}
+	wait.For(t, 10*time.Second, "certificate issued", func() error {
+		_, err := c.AttachCertificateToDistribution(ctx, &ls.AttachCertificateToDistributionInput{DistributionName: aws.String("site"), CertificateName: aws.String("shop")})
+		return err
+	})
+	attached := time.Now()
+	var first tls.ConnectionState
+	wait.For(t, 2*time.Second, "custom name served", func() error {
+		var err error
+		first, err = handshake(e, e.TLSConfig("www.shop.example.com"))
+		return err
+	})
+	t.Logf("custom name served %s after the attach", time.Since(attached))
+	if leaf := first.PeerCertificates[0]; leaf.Subject.CommonName != "shop.example.com" || len(leaf.DNSNames) != 2 {
+		t.Fatalf("served %v %v", leaf.Subject, leaf.DNSNames)
+	}
+	// SNI selection: the default name still gets the wildcard.
+	if st, err := handshake(e, e.TLSConfig(host)); err != nil || st.PeerCertificates[0].DNSNames[0] != "*.cdn.localhost" {
+		t.Fatalf("default name after attach: %v", err)
+	}
+	resp, body := get(t, e.TLSClient(e.TLSConfig("shop.example.com"), false), "https://shop.example.com/p.txt")
+	if resp.StatusCode != 200 || body != "object /p.txt" {
+		t.Fatalf("HTTPS on the custom name: %d %q", resp.StatusCode, body)
+	}
+	// Plain HTTP for a distribution with a certificate is redirected, to the TLS port.
+	_, port, _ := net.SplitHostPort(e.EdgeTLSAddr)
+	noFollow := sailtest.EdgeClient()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, h := range []string{"shop.example.com", host} {
+		r, err := noFollow.Do(e.EdgeRequest("GET", h, "/p.txt?q=1", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if want := "https://" + h + ":" + port + "/p.txt?q=1"; r.StatusCode != http.StatusMovedPermanently || r.Header.Get("Location") != want {
+			t.Errorf("plain GET %s: %d %q, want 301 %s", h, r.StatusCode, r.Header.Get("Location"), want)
+		}
+	}
+	r, err := noFollow.Do(e.EdgeRequest("POST", "shop.example.com", "/form", "a=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusPermanentRedirect {
+		t.Errorf("plain POST: %d, want 308", r.StatusCode)
+	}
+
+	// Renewal (two thirds of 90 days later) swaps the served certificate within a second of issuance.
+	e.Clock.Set(e.Clock.Now().Add(61 * 24 * time.Hour))
+	wait.Until(t, 10*time.Second, "renewed certificate served", func() bool {
+		st, err := handshake(e, e.TLSConfig("shop.example.com"))
+		return err == nil && st.PeerCertificates[0].SerialNumber.Cmp(first.PeerCertificates[0].SerialNumber) != 0
+	})
+
+	if _, err := c.DetachCertificateFromDistribution(ctx, &ls.DetachCertificateFromDistributionInput{DistributionName: aws.String("site")}); err != nil {
+		t.Fatal(err)
+	}
+	wait.Until(t, 2*time.Second, "custom name no longer served", func() bool {
+		_, err := handshake(e, e.TLSConfig("shop.example.com"))
+		return err != nil && strings.Contains(err.Error(), "unrecognized name")
+	})
+	r, err = noFollow.Do(e.EdgeRequest("GET", host, "/p.txt", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Errorf("plain HTTP after detach: %d, want 200", r.StatusCode)
+	}
+}
