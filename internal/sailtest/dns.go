@@ -9,7 +9,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// DNS is a test resolver on a loopback UDP port: it answers the CNAME records a test sets, and for
+// DNS is a test resolver on a loopback port (UDP and TCP): it answers the CNAME records a test sets, and for
 // names under a delegated zone it follows CNAMEs and asks the zone's server, as a recursive
 // resolver would (so an ACME CA pointed at it reads TXT records through _acme-challenge CNAMEs).
 type DNS struct {
@@ -19,7 +19,6 @@ type DNS struct {
 	cnames   map[string]string // fqdn (lower case) → target fqdn
 	zone     string            // delegated zone (fqdn), "" for none
 	zoneAddr string            // its authoritative server
-	srv      *dns.Server
 }
 
 // StartDNS starts a test resolver, stopped when the test ends.
@@ -29,13 +28,21 @@ func StartDNS(t testing.TB) *DNS {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// TCP on the same port: some clients (pebble's validator) ask over TCP.
+	ln, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		t.Fatal(err)
+	}
 	d := &DNS{Addr: pc.LocalAddr().String(), cnames: map[string]string{}}
-	d.srv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(d.serve)}
-	started := make(chan struct{})
-	d.srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = d.srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { _ = d.srv.Shutdown() })
+	for _, srv := range []*dns.Server{{PacketConn: pc}, {Listener: ln}} {
+		srv.Handler = dns.HandlerFunc(d.serve)
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go func() { _ = srv.ActivateAndServe() }()
+		<-started
+		t.Cleanup(func() { _ = srv.Shutdown() })
+	}
 	return d
 }
 

@@ -20,3 +20,12 @@ CREATE TABLE pki (
 	issued_at  BIGINT NOT NULL,
 	updated_at BIGINT NOT NULL
 );
+
+-- DNS-01 challenge answers for ACME issuance: sailcdn's DNS responder answers TXT queries for
+-- <label>.<acme dns zone> from here, so whichever process the ACME CA's query reaches answers it.
+CREATE TABLE acme_challenges (
+	fqdn       TEXT NOT NULL,
+	value      TEXT NOT NULL,
+	expires_at BIGINT NOT NULL,
+	PRIMARY KEY (fqdn, value)
+);
