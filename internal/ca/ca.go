@@ -243,3 +243,15 @@ func ParseChain(chainPEM []byte) ([]*x509.Certificate, error) { return parseChai
 func RenewalDue(issuedAt time.Time, leaf *x509.Certificate) time.Time {
 	return issuedAt.Add(leaf.NotAfter.Sub(leaf.NotBefore) * 2 / 3)
 }
+
+// RootPEMFromStore reads the root certificate (public) from the store without opening its key.
+func RootPEMFromStore(ctx context.Context, db *store.DB) ([]byte, error) {
+	e, err := db.GetPKI(ctx, rootName)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("ca: this store has no certificate authority yet: start sailcdn serve once")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(e.ChainPEM), nil
+}
