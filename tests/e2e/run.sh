@@ -71,14 +71,14 @@ free_port() {
 # start_server NAME [extra serve flags...]: starts a fresh server and sets endpoint and server_pid.
 # A port picked free can be taken before the server binds it, so a failed start is retried on new ports.
 start_server() {
-	local name=$1 attempt api edge data log i
+	local name=$1 attempt api edge tls data log i
 	shift
 	for attempt in 1 2 3; do
-		api=$(free_port) edge=$(free_port)
+		api=$(free_port) edge=$(free_port) tls=$(free_port)
 		data="$tmp/data-$name"
 		log="$tmp/server-$name.log"
 		rm -rf "$data"
-		"$bin" serve --dev --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" --data "$data" \
+		"$bin" serve --dev --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" --edge-tls-addr "127.0.0.1:$tls" --data "$data" \
 			--origin "web=http://origin.localhost:8081/" --deploy-delay 2s --max-distributions 200 \
 			--log-level warn "$@" >"$log" 2>&1 &
 		server_pid=$!
@@ -88,6 +88,7 @@ start_server() {
 			fi
 			if (exec 3<>"/dev/tcp/127.0.0.1/$api") 2>/dev/null; then
 				endpoint="http://127.0.0.1:$api"
+				edge_addr="127.0.0.1:$edge" edge_tls_addr="127.0.0.1:$tls" data_dir="$data"
 				return 0
 			fi
 			sleep 0.1
@@ -122,6 +123,7 @@ run_suite() {
 	fi
 	local results="$tmp/results-$label.json"
 	env -u PYTHONPATH -u PYTHONHOME PYTHONDONTWRITEBYTECODE=1 SAILCDN_ENDPOINT="$endpoint" SAILCDN_ORIGIN=web SAILCDN_DEPLOY_DELAY=2 \
+		SAILCDN_EDGE="$edge_addr" SAILCDN_EDGE_TLS="$edge_tls_addr" SAILCDN_DATA="$data_dir" SAILCDN_BIN="$bin" \
 		"${envs[@]}" "$python" -s "$here/runner.py" "$module" "$results" "$label"
 	stop_server
 	if [ ! -s "$results" ]; then
@@ -143,6 +145,7 @@ if "$old_python" -s -c 'import boto3' 2>/dev/null && [ -x "$old_aws" ]; then
 	echo "e2e: old generation: $(AWS_CONFIG_FILE=/dev/null "$old_aws" --version 2>&1)"
 	run_suite boto3-old "$old_python" test_boto3 SAILCDN_PAGE_SIZE=2 -- --page-size 2
 	run_suite cli-old "$old_python" test_cli AWS_CLI="$old_aws"
+	run_suite https-old "$old_python" test_https -- --cert-validation-delay 1s
 else
 	echo "e2e: the old generation (python3-boto3, awscli from Debian) is missing and could not be installed" >&2
 	failed=$((failed + 1))
@@ -177,6 +180,7 @@ fi
 if [ -n "$new_python" ]; then
 	"$new_python" -s -c 'import boto3, botocore, sys; print("e2e: new generation: python %s, boto3 %s, botocore %s" % (sys.version.split()[0], boto3.__version__, botocore.__version__))'
 	run_suite boto3-new "$new_python" test_boto3 SAILCDN_PAGE_SIZE=2 -- --page-size 2
+	run_suite https-new "$new_python" test_https -- --cert-validation-delay 1s
 else
 	echo "e2e: new generation: no python3 with boto3 besides $old_python on PATH; skipping its boto3 run"
 fi
