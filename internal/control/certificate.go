@@ -514,6 +514,38 @@ func (s *Service) DetachCertificateFromDistribution(ctx context.Context, in *lig
 	return &lightsail.DetachCertificateFromDistributionResult{Operation: opView(op)}, nil
 }
 
+// mutateCertificate runs fn on the named certificate's state inside one transaction, with the row
+// locked, writes it back and records a succeeded operation of type opType.
+func (s *Service) mutateCertificate(ctx context.Context, c Caller, name, opType string, fn func(st *certState) error) (*store.Operation, error) {
+	now := s.clock.Now()
+	var op *store.Operation
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		row, err := tx.GetCertificateForUpdate(ctx, c.AccountID, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundCertificate(name)
+		}
+		if err != nil {
+			return err
+		}
+		st, err := loadCertState(row)
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
+		if row.Config, err = json.Marshal(st); err != nil {
+			return err
+		}
+		if err := tx.UpdateCertificate(ctx, row); err != nil {
+			return err
+		}
+		op, err = s.succeeded(ctx, tx, c, opRecord{opType: opType, resourceType: "Certificate", resourceName: name}, now)
+		return err
+	})
+	return op, err
+}
+
 // mutateLocked is mutate with the account locked first, for changes that read the account's
 // certificates: the lock order (account, then rows) is the one DeleteCertificate uses.
 func (s *Service) mutateLocked(ctx context.Context, c Caller, name, opType string, fn func(tx *store.Tx, d *store.Distribution, cfg *lightsail.LightsailDistribution, now time.Time) error) (*store.Distribution, *store.Operation, error) {

@@ -30,6 +30,7 @@ func TestCertificates(t *testing.T) {
 		{"ValidationTimesOut", testCertificateValidationTimesOut},
 		{"Renewal", testCertificateRenewal},
 		{"CertificateNameOnDistributions", testCertificateNameOnDistributions},
+		{"TerraformCertificateSequence", testTerraformCertificateSequence},
 	}
 	for _, b := range sailtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -386,5 +387,117 @@ func mustProcess(t *testing.T, e *sailtest.Env) {
 	t.Helper()
 	if err := e.App.Control.ProcessCertificates(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testTerraformCertificateSequence replays terraform-provider-aws: aws_lightsail_certificate
+// (internal/service/lightsail/certificate.go: CreateCertificate, wait on operations[0], read through
+// GetCertificates(name).certificates[0].certificateDetail, tags through TagResource/UntagResource by
+// name, DeleteCertificate tolerating NotFoundException) and aws_lightsail_distribution's
+// certificate_name (distribution.go: sent on CreateDistribution; a change is one UpdateDistribution with
+// certificateName, "" when it is removed; read back from GetDistributions).
+func testTerraformCertificateSequence(t *testing.T, b sailtest.Backend) {
+	_, c := newEnv(t, b)
+	read := func(name string) *types.Certificate {
+		t.Helper()
+		out, err := c.GetCertificates(ctx, &ls.GetCertificatesInput{CertificateName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if len(out.Certificates) == 0 {
+			return nil // Terraform: NewEmptyResultError, the resource is gone
+		}
+		return out.Certificates[0].CertificateDetail
+	}
+	// Terraform adds domain_name to subject_alternative_names itself (its CustomizeDiff), so it sends it.
+	created, err := c.CreateCertificate(ctx, &ls.CreateCertificateInput{CertificateName: aws.String("tf-cert"), DomainName: aws.String("tf.example.com"),
+		SubjectAlternativeNames: []string{"tf.example.com", "www.tf.example.com"}, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("tf")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, created.Operations[0].Id)
+	d := read("tf-cert")
+	if d == nil || d.Arn == nil || d.CreatedAt == nil || aws.ToString(d.DomainName) != "tf.example.com" || len(d.DomainValidationRecords) != 2 ||
+		len(d.SubjectAlternativeNames) != 2 || len(d.Tags) != 1 {
+		t.Fatalf("read after create: %+v", d)
+	}
+	for _, r := range d.DomainValidationRecords {
+		if r.ResourceRecord == nil || aws.ToString(r.ResourceRecord.Name) == "" || aws.ToString(r.ResourceRecord.Type) != "CNAME" || aws.ToString(r.ResourceRecord.Value) == "" {
+			t.Fatalf("domain_validation_options from %+v", r)
+		}
+	}
+	// Tag changes (@Tags(identifierAttribute="id")): by name.
+	tag, err := c.TagResource(ctx, &ls.TagResourceInput{ResourceName: aws.String("tf-cert"), Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, tag.Operations[0].Id)
+	untag, err := c.UntagResource(ctx, &ls.UntagResourceInput{ResourceName: aws.String("tf-cert"), TagKeys: []string{"Name"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, untag.Operations[0].Id)
+	if d := read("tf-cert"); len(d.Tags) != 1 || aws.ToString(d.Tags[0].Key) != "env" {
+		t.Fatalf("tags after TagResource/UntagResource: %+v", d.Tags)
+	}
+	if _, err := c.TagResource(ctx, &ls.TagResourceInput{ResourceName: aws.String("tf-cert"), ResourceArn: aws.String(aws.ToString(d.Arn)),
+		Tags: []types.Tag{{Key: aws.String("by-arn"), Value: aws.String("1")}}}); err != nil {
+		t.Fatalf("TagResource with the certificate's ARN: %v", err)
+	}
+	waitStatus(t, c, "tf-cert", types.CertificateStatusIssued)
+
+	// aws_lightsail_distribution with certificate_name.
+	in := createInput("tf-site")
+	in.CertificateName = aws.String("tf-cert")
+	out, err := c.CreateDistribution(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, out.Operation.Id)
+	if dist := getOne(t, c, "tf-site"); aws.ToString(dist.CertificateName) != "tf-cert" || len(dist.AlternativeDomainNames) != 2 {
+		t.Fatalf("read: certificate_name %q alternative_domain_names %v", aws.ToString(dist.CertificateName), dist.AlternativeDomainNames)
+	}
+	// certificate_name removed from the configuration: Terraform sends certificateName "", which the
+	// model's ResourceName pattern refuses (as AWS does: the apply fails and changes nothing); the
+	// documented ways out are useDefaultCertificate and DetachCertificateFromDistribution.
+	_, err = c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), CertificateName: aws.String("")})
+	wantAPIError[*types.InvalidInputException](t, err, 400, "ValidationError")
+	if dist := getOne(t, c, "tf-site"); aws.ToString(dist.CertificateName) != "tf-cert" {
+		t.Fatal("a refused update changed the certificate")
+	}
+	upd, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), UseDefaultCertificate: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, upd.Operation.Id)
+	if dist := getOne(t, c, "tf-site"); dist.CertificateName != nil || len(dist.AlternativeDomainNames) != 0 {
+		t.Fatalf("after removing certificate_name: %q %v", aws.ToString(dist.CertificateName), dist.AlternativeDomainNames)
+	}
+	// …and set again.
+	upd, err = c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), CertificateName: aws.String("tf-cert")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, upd.Operation.Id)
+	if dist := getOne(t, c, "tf-site"); aws.ToString(dist.CertificateName) != "tf-cert" {
+		t.Fatalf("after setting certificate_name again: %q", aws.ToString(dist.CertificateName))
+	}
+
+	// Destroy: the distribution first (it depends on the certificate), then the certificate; a second
+	// delete (a retried destroy) is NotFoundException, which Terraform treats as done.
+	del, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("tf-site")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, del.Operation.Id)
+	delCert, err := c.DeleteCertificate(ctx, &ls.DeleteCertificateInput{CertificateName: aws.String("tf-cert")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOperation(t, c, delCert.Operations[0].Id)
+	_, err = c.DeleteCertificate(ctx, &ls.DeleteCertificateInput{CertificateName: aws.String("tf-cert")})
+	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
+	if read("tf-cert") != nil {
+		t.Fatal("certificate still read after delete")
 	}
 }

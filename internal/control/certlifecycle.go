@@ -164,13 +164,21 @@ func (s *Service) processCertificate(ctx context.Context, id string) error {
 	default:
 		row.NextCheckAt = never
 	}
-	if row.Config, err = jsonBytes(st); err != nil {
-		return err
-	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.GetCertificateByIDForUpdate(ctx, id); errors.Is(err, store.ErrNotFound) {
+		cur, err := tx.GetCertificateByIDForUpdate(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil // deleted while we worked
-		} else if err != nil {
+		}
+		if err != nil {
+			return err
+		}
+		// Tags are the one thing a caller may have changed meanwhile (TagResource): keep theirs.
+		curState, err := loadCertState(cur)
+		if err != nil {
+			return err
+		}
+		st.Tags = curState.Tags
+		if row.Config, err = jsonBytes(st); err != nil {
 			return err
 		}
 		return tx.UpdateCertificate(ctx, row)

@@ -512,6 +512,7 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDi
 		// certificateName attaches exactly as AttachCertificateToDistribution does, names included
 		// (decision: reference §5.8 reports the real service attaching without the names, which left
 		// HTTPS broken for the custom domains); useDefaultCertificate true detaches.
+		// (An empty certificateName never gets here: the model's ResourceName pattern refuses it.)
 		if certName != "" {
 			if err := tx.LockAccount(ctx, c.AccountID); err != nil {
 				return err
