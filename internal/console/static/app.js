@@ -4,6 +4,7 @@
 
 import { Client, ApiError, isNotImplemented, region } from "./api.js";
 import { barChart, usageBar } from "./charts.js";
+import { httpsURL, hostsOf, recordsOf, relevantCertificates } from "./https.js";
 import {
   bytesPerGB, cycleStart, nextCycleStart, epochSeconds, parseTimestamp, cycleWindow, lastDayWindow,
   series, sumOf, projectedUsage, totalUsageCost, formatBytes, formatCount, formatCompact, formatPercent, formatMoney,
@@ -26,6 +27,8 @@ const state = {
   busy: false,
   seq: 0, // bumps on every selection so late answers for another distribution are dropped
   pollTimer: 0,
+  httpsPort: null, // the edge's TLS port, from settings.json (null: unknown)
+  certificates: null, // the account's certificates (with details), once loaded
 };
 
 const $ = (id) => document.getElementById(id);
@@ -111,6 +114,7 @@ async function start(credentials) {
   // GetDistributionBundles proves the key (the server verifies the signature) and brings the catalog.
   const out = await call("GetDistributionBundles", {});
   state.bundles = out.bundles || [];
+  await loadSettings();
   $("sign-in").hidden = true;
   $("account").hidden = false;
   $("account-key").textContent = credentials.accessKeyId;
@@ -147,7 +151,7 @@ async function onSignIn(ev) {
 function signOut() {
   sessionStorage.removeItem(storageKey);
   clearTimeout(state.pollTimer);
-  Object.assign(state, { client: null, bundles: [], distributions: [], selected: null, usage: null, confirmBundle: null });
+  Object.assign(state, { client: null, bundles: [], distributions: [], selected: null, usage: null, confirmBundle: null, certificates: null });
   state.bundleFrom.clear();
   state.seq++;
   update($("distribution-table").tBodies[0], "", () => []);
@@ -250,6 +254,8 @@ function select(name, moveFocus) {
         h("h3", { id: "usage-title" }, "Data transfer this billing cycle"), h("div", { id: "usage-body" }, "Loading…")),
       h("section", { "aria-labelledby": "cost-title", class: "card" },
         h("h3", { id: "cost-title" }, "Cost this billing cycle"), h("div", { id: "cost-body" }, "Loading…"))),
+    h("section", { "aria-labelledby": "https-title", class: "card", id: "https-card" },
+      h("h3", { id: "https-title" }, "HTTPS and certificates"), h("div", { id: "certificates" }, "Loading…")),
     h("section", { "aria-labelledby": "actions-title", class: "card" },
       h("h3", { id: "actions-title" }, "Actions"), h("div", { id: "actions" })),
     h("section", { "aria-labelledby": "metrics-title", class: "card" },
@@ -262,6 +268,7 @@ function select(name, moveFocus) {
   );
   renderFacts(d);
   if (moveFocus) $("detail-title").focus();
+  loadCertificates(d);
   loadUsage(d);
   loadCharts(d);
 }
@@ -273,6 +280,10 @@ function renderFacts(d) {
   const fact = (term, ...desc) => [h("dt", {}, term), h("dd", {}, ...desc)];
   update($("facts"), JSON.stringify([d, b]), () => [
     ...fact("Domain", h("code", {}, d.domainName || "")),
+    ...fact("HTTPS", h("ul", { id: "https-urls", class: "plain" }, ...hostsOf(d).map((host) =>
+      h("li", {}, h("a", { href: httpsURL(host, state.httpsPort), rel: "noopener noreferrer" }, httpsURL(host, state.httpsPort)))))),
+    ...fact("Certificate", h("span", { id: "certificate-name" }, d.certificateName || "default (sailcdn's certificate for the distribution's own domain name)")),
+    ...fact("Minimum TLS", d.viewerMinimumTlsProtocolVersion || ""),
     ...fact("Origin", originText(d)),
     ...fact("Origin DNS", h("code", {}, d.originPublicDNS || "")),
     ...fact("Bundle", b ? `${b.name || b.bundleId} — ${formatMoney(b.price || 0, "USD")}/month, ${b.transferPerMonthInGb} GB transfer` : d.bundleId),
@@ -281,6 +292,7 @@ function renderFacts(d) {
   ]);
   renderUsage(d);
   renderActions(d);
+  renderCertificates(d);
 }
 
 function metric(d, metricName, statistic, unit, win) {
@@ -579,6 +591,7 @@ async function refreshAll() {
     await loadDistributions();
     const d = current();
     if (d) {
+      loadCertificates(d);
       loadUsage(d);
       loadCharts(d);
     }
@@ -587,6 +600,81 @@ async function refreshAll() {
   } catch (err) {
     if (err !== signedOut) showError("Refreshing the distributions", err);
   }
+}
+
+// ---- HTTPS ----
+
+// loadSettings reads what the page cannot learn from the API: the edge's TLS port.
+async function loadSettings() {
+  try {
+    const resp = await fetch("settings.json", { cache: "no-store" });
+    if (resp.ok) state.httpsPort = (await resp.json()).httpsPort || null;
+  } catch {
+    state.httpsPort = null; // the URLs are then shown without a port
+  }
+}
+
+async function loadCertificates(d) {
+  if (!d || !state.client) return;
+  const seq = state.seq;
+  const list = [];
+  try {
+    let pageToken;
+    do {
+      const out = await call("GetCertificates", pageToken ? { includeCertificateDetails: true, pageToken } : { includeCertificateDetails: true });
+      list.push(...(out.certificates || []).map((c) => c.certificateDetail).filter(Boolean));
+      pageToken = out.nextPageToken;
+    } while (pageToken);
+  } catch (err) {
+    if (seq !== state.seq || err === signedOut) return;
+    $("certificates").textContent = isNotImplemented(err) ? "Certificates are not available from this server." : `Certificates could not be loaded: ${err.message}`;
+    return;
+  }
+  if (seq !== state.seq) return;
+  state.certificates = list;
+  renderCertificates(current());
+}
+
+function copyButton(text, label) {
+  return h("button", {
+    type: "button", class: "copy", "aria-label": label,
+    onclick: async (ev) => {
+      try {
+        await navigator.clipboard.writeText(text);
+        ev.target.textContent = "Copied";
+        announce(`${label}: copied.`);
+      } catch {
+        ev.target.textContent = "Select and copy";
+      }
+    },
+  }, "Copy");
+}
+
+function renderCertificates(d) {
+  if (!d || !state.certificates || !$("certificates")) return;
+  const shown = relevantCertificates(d, state.certificates);
+  update($("certificates"), JSON.stringify([d.certificateName, shown]), () => {
+    if (shown.length === 0) {
+      return [h("p", { id: "no-certificates" }, "No certificate is attached and none is waiting for validation. ",
+        "Create one with CreateCertificate (aws lightsail create-certificate), add its DNS records, then attach it.")];
+    }
+    return shown.map((c) => h("div", { class: "certificate", id: `certificate-${c.name}` },
+      h("p", {}, h("strong", {}, c.name), " ", h("span", { class: `badge ${c.status === "ISSUED" ? "ok" : "busy"}` }, c.status),
+        c.name === d.certificateName ? " attached" : "",
+        ` — ${(c.subjectAlternativeNames || []).join(", ")}`,
+        c.notAfter ? ` — valid until ${formatUTC(parseTimestamp(c.notAfter))}` : ""),
+      c.status === "PENDING_VALIDATION"
+        ? h("p", {}, "Create these DNS records to validate the names:")
+        : null,
+      h("table", { class: "records" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Type"),
+          h("th", { scope: "col" }, "Value"), h("th", { scope: "col" }, "Status"))),
+        h("tbody", {}, ...recordsOf(c).map((r, i) => h("tr", { id: `record-${c.name}-${i}` },
+          h("td", {}, h("code", {}, r.name), " ", copyButton(r.name, `Record name for ${r.domain}`)),
+          h("td", {}, r.type),
+          h("td", {}, h("code", {}, r.value), " ", copyButton(r.value, `Record value for ${r.domain}`)),
+          h("td", {}, r.status)))))));
+  });
 }
 
 // ---- start ----
