@@ -237,7 +237,7 @@ for c in "${CONTENDERS[@]:0:2}"; do
 	sleep 2
 done
 
-median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+median() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) exit; if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 field_s() { # label mode key: the median run's string value (latencies)
 	awk -v l="$1" -v m="$2" -v k="$3" '$1==l && $2==m && $3!="warm"{for(i=4;i<=NF;i++){split($i,kv,"="); if (kv[1]==k) print kv[2]}}' "$RESULTS" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
