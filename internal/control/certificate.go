@@ -110,6 +110,19 @@ func certificateCaller(ctx context.Context) (Caller, error) {
 	return c, nil
 }
 
+// certificateTarget is the common start of an operation on one named certificate: the caller, gated
+// to us-east-1, and a certificateName (the model leaves it unconstrained).
+func certificateTarget(ctx context.Context, name *string) (Caller, string, error) {
+	c, err := certificateCaller(ctx)
+	if err != nil {
+		return c, "", err
+	}
+	if deref(name) == "" {
+		return c, "", invalid("MissingParameter", "The certificateName parameter is required.")
+	}
+	return c, *name, nil
+}
+
 // checkDomainName applies the DNS rules to a requested name (RFC 1035 §2.3.4 lengths, RFC 1123
 // letters-digits-hyphen labels) and returns it lower-cased without a trailing dot. Wildcards are
 // refused (reference §5.8), and so are names under the edge domain: those are the distributions'
@@ -172,13 +185,9 @@ func (s *Service) newValidationRecord(domain string) validationRecord {
 // CreateCertificate requests a certificate: it starts PENDING_VALIDATION with one CNAME record per
 // name; the lifecycle worker (RunCertificates) validates, issues and later renews it.
 func (s *Service) CreateCertificate(ctx context.Context, in *lightsail.CreateCertificateRequest) (*lightsail.CreateCertificateResult, error) {
-	c, err := certificateCaller(ctx)
+	c, name, err := certificateTarget(ctx, in.CertificateName)
 	if err != nil {
 		return nil, err
-	}
-	name := deref(in.CertificateName)
-	if name == "" {
-		return nil, invalid("MissingParameter", "The certificateName parameter is required.")
 	}
 	if err := checkResourceName("certificate", name); err != nil {
 		return nil, err
@@ -372,13 +381,9 @@ func (s *Service) GetCertificates(ctx context.Context, in *lightsail.GetCertific
 
 // DeleteCertificate deletes a certificate no distribution uses.
 func (s *Service) DeleteCertificate(ctx context.Context, in *lightsail.DeleteCertificateRequest) (*lightsail.DeleteCertificateResult, error) {
-	c, err := certificateCaller(ctx)
+	c, name, err := certificateTarget(ctx, in.CertificateName)
 	if err != nil {
 		return nil, err
-	}
-	name := deref(in.CertificateName)
-	if name == "" {
-		return nil, invalid("MissingParameter", "The certificateName parameter is required.")
 	}
 	now := s.clock.Now()
 	var op *store.Operation

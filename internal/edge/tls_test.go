@@ -231,22 +231,7 @@ func TestMeteringOverTLSCountsHTTPBytes(t *testing.T) {
 		}
 		up, down = up+w, down+r
 	}
-	sum := func(metric types.DistributionMetricName) int64 {
-		now := e.Clock.Now()
-		out, err := c.GetDistributionMetricData(context.Background(), &ls.GetDistributionMetricDataInput{
-			DistributionName: aws.String("site"), MetricName: metric, Unit: types.MetricUnitNone, Period: aws.Int32(3600),
-			StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)),
-			Statistics: []types.MetricStatistic{types.MetricStatisticSum},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		total := 0.0
-		for _, dp := range out.MetricData {
-			total += aws.ToFloat64(dp.Sum)
-		}
-		return int64(total)
-	}
+	sum := func(metric types.DistributionMetricName) int64 { return e.MetricSum(c, "site", metric) }
 	wait.Until(t, 6*time.Second, "TLS traffic metered as HTTP bytes", func() bool {
 		return sum(types.DistributionMetricNameRequests) >= 3 &&
 			sum(types.DistributionMetricNameBytesDownloaded) >= down && sum(types.DistributionMetricNameBytesUploaded) >= up

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
+	lstypes "github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
 	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/auth"
@@ -158,4 +159,24 @@ func (e *Env) AddOrigin(name, url, resourceType, region string) {
 	if err != nil {
 		e.T.Fatalf("add origin: %v", err)
 	}
+}
+
+// MetricSum is the Sum of a distribution's metric over the two hours around the server clock's now,
+// as GetDistributionMetricData answers it through c.
+func (e *Env) MetricSum(c *lightsail.Client, distribution string, metric lstypes.DistributionMetricName) int64 {
+	e.T.Helper()
+	now := e.Clock.Now()
+	out, err := c.GetDistributionMetricData(context.Background(), &lightsail.GetDistributionMetricDataInput{
+		DistributionName: aws.String(distribution), MetricName: metric, Unit: lstypes.MetricUnitNone, Period: aws.Int32(3600),
+		StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)),
+		Statistics: []lstypes.MetricStatistic{lstypes.MetricStatisticSum},
+	})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	total := 0.0
+	for _, dp := range out.MetricData {
+		total += aws.ToFloat64(dp.Sum)
+	}
+	return int64(total)
 }
