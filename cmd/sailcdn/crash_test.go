@@ -52,6 +52,7 @@ type crashServer struct {
 	cmd      *exec.Cmd
 	endpoint string
 	edge     string        // host:port of the edge
+	tls      string        // host:port of the edge's TLS port
 	stderr   *bytes.Buffer // written by os/exec's copier; read only after Wait
 	done     chan error    // receives Wait's result once
 }
@@ -79,7 +80,7 @@ func startServerProcess(t *testing.T, flags ...string) *crashServer {
 			"--log-level", "warn"}, flags...)
 		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), crashServerEnv+"=1")
-		s := &crashServer{cmd: cmd, endpoint: "http://" + apiAddr, edge: edgeAddr, stderr: new(bytes.Buffer), done: make(chan error, 1)}
+		s := &crashServer{cmd: cmd, endpoint: "http://" + apiAddr, edge: edgeAddr, tls: tlsAddr, stderr: new(bytes.Buffer), done: make(chan error, 1)}
 		cmd.Stderr = s.stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

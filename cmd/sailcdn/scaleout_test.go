@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,13 +25,16 @@ import (
 )
 
 // edgeGet sends one viewer request for host to the edge at addr.
+// noRedirects answers a redirect to HTTPS with the redirect itself.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func edgeGet(addr, host, path string) (int, string, error) {
 	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		return 0, "", err
 	}
 	req.Host = host
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -84,6 +89,42 @@ func TestScaleOutOnPostgres(t *testing.T) {
 	if got, err := cb.GetDistributions(ctx, &lightsail.GetDistributionsInput{DistributionName: aws.String("shared")}); err != nil || len(got.Distributions) != 1 {
 		t.Fatalf("process B does not see the distribution: %v", err)
 	}
+
+	// HTTPS across processes: one CA for the database, and a certificate attached through B is served
+	// by A's edge within a second of the attach.
+	rootA, rootB := getBody(t, a.endpoint+"/_sailcdn/ca.pem"), getBody(t, b.endpoint+"/_sailcdn/ca.pem")
+	if rootA != rootB || !strings.HasPrefix(rootA, "-----BEGIN CERTIFICATE-----") {
+		t.Fatalf("the two processes publish different roots:\n%s\n%s", rootA, rootB)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(rootA))
+	if _, err := ca.CreateCertificate(ctx, &lightsail.CreateCertificateInput{CertificateName: aws.String("shared-cert"), DomainName: aws.String("shared.example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 15*time.Second, "certificate issued and attached through process B", func() error {
+		_, err := cb.AttachCertificateToDistribution(ctx, &lightsail.AttachCertificateToDistributionInput{DistributionName: aws.String("shared"), CertificateName: aws.String("shared-cert")})
+		return err
+	})
+	attached := time.Now()
+	for _, s := range []*crashServer{a, b} {
+		wait.For(t, 2*time.Second, "HTTPS for the custom name on "+s.tls, func() error {
+			conn, err := tls.Dial("tcp", s.tls, &tls.Config{RootCAs: pool, ServerName: "shared.example.com"})
+			if err != nil {
+				return err
+			}
+			return conn.Close()
+		})
+	}
+	if took := time.Since(attached); took > time.Second+500*time.Millisecond {
+		t.Errorf("both edges served the attached certificate after %s, want within about 1 s", took)
+	}
+	// Plain HTTP is redirected while the certificate is attached; detached, it is served again.
+	waitEdge(t, a.edge, host, http.StatusMovedPermanently)
+	if _, err := ca.DetachCertificateFromDistribution(ctx, &lightsail.DetachCertificateFromDistributionInput{DistributionName: aws.String("shared")}); err != nil {
+		t.Fatal(err)
+	}
+	waitEdge(t, a.edge, host, http.StatusOK)
+	waitEdge(t, b.edge, host, http.StatusOK)
 
 	// Concurrent bundle changes through both processes: one distinct winner.
 	var wg sync.WaitGroup
@@ -201,4 +242,18 @@ func TestServerClockSurvivesRestart(t *testing.T) {
 	if got := getClock(t, s.endpoint); got.Year() != 2031 || got.Month() != time.March {
 		t.Fatalf("clock after restart = %v, want 2031-03-01", got)
 	}
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

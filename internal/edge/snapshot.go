@@ -218,7 +218,7 @@ func compileOrigin(o *lightsail.Origin, origins map[[2]string]store.Origin) orig
 	// protocolPolicy picks the scheme; the registered URL gives host, port and path prefix. An
 	// https-only origin registered as http://host:port is reached at https://host:port (and
 	// http-only likewise the other way round): the port stays what the operator wrote.
-	// match-viewer follows the viewer, and the edge only serves plain HTTP.
+	// match-viewer is not a Lightsail value (the model refuses it); a row holding it is treated as http-only.
 	switch deref(o.ProtocolPolicy) {
 	case "https-only":
 		u.Scheme = "https"
