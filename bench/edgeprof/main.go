@@ -53,12 +53,13 @@ func run() error {
 	noMetering := flag.Bool("no-metering", false, "serve without the meter, as sailcdn serve --no-metering")
 	noFastPath := flag.Bool("no-fast-path", false, "serve every request through net/http, as sailcdn serve --no-fast-path")
 	domainFile := flag.String("domain-file", "", "also write the distribution's domain name to this file")
+	tlsAddr := flag.String("tls-addr", "", "also serve HTTPS here, as sailcdn serve --edge-tls-addr (the default certificate of a fresh CA)")
 	flag.Parse()
 	if *origin == "" {
 		return fmt.Errorf("-origin is required")
 	}
-	for _, a := range []string{*addr, *pprofAddr} {
-		if !loopback.Is(a) {
+	for _, a := range []string{*addr, *pprofAddr, *tlsAddr} {
+		if a != "" && !loopback.Is(a) {
 			return fmt.Errorf("%s: loopback addresses only", a)
 		}
 	}
@@ -78,8 +79,9 @@ func run() error {
 		Origins: []admin.OriginJSON{{Name: "bench", URL: *origin}},
 		Control: app.ControlConfig{DeployDelay: time.Second},
 		API:     app.APIConfig{Addr: "127.0.0.1:0"},
-		Edge:    app.EdgeConfig{Addr: *addr, CacheSize: *cacheMiB << 20, NoMetering: *noMetering, NoFastPath: *noFastPath},
-		Logger:  logger,
+		Edge: app.EdgeConfig{Addr: *addr, CacheSize: *cacheMiB << 20, NoMetering: *noMetering, NoFastPath: *noFastPath,
+			TLSAddr: *tlsAddr, NoTLS: *tlsAddr == ""},
+		Logger: logger,
 	})
 	if err != nil {
 		return err

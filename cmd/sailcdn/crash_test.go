@@ -69,12 +69,13 @@ func startCrashServer(t *testing.T, dataDir string) *crashServer {
 func startServerProcess(t *testing.T, flags ...string) *crashServer {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		addrs := sailtest.FreeAddrs(t, 2)
-		apiAddr, edgeAddr := addrs[0], addrs[1]
+		addrs := sailtest.FreeAddrs(t, 3)
+		apiAddr, edgeAddr, tlsAddr := addrs[0], addrs[1], addrs[2]
 		args := append([]string{"-test.run=^TestCrashServerProcess$", "--",
 			"serve", "--dev",
 			"--api-addr", apiAddr,
 			"--edge-addr", edgeAddr,
+			"--edge-tls-addr", tlsAddr,
 			"--max-distributions", "100000",
 			"--deploy-delay", "1s",
 			"--log-level", "warn"}, flags...)

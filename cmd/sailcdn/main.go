@@ -26,6 +26,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "usage":
 		err = usageCmd(os.Args[2:], os.Stdout)
+	case "ca":
+		err = caCmd(os.Args[2:], os.Stdout)
 	case "help", "-h", "--help":
 		printHelp(os.Stdout)
 		return
@@ -46,5 +48,6 @@ func printHelp(w io.Writer) {
 commands:
   serve    run a node: the Lightsail API and the edge, or one of them (sailcdn serve -h for flags)
   usage    print each distribution's billing cycle: transfer used against quota, overage, cost so far
+  ca export  print the root certificate of sailcdn's CA (PEM), for viewers' trust stores
 `)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -73,8 +74,10 @@ func TestScaleOutOnPostgres(t *testing.T) {
 	}))
 	defer origin.Close()
 	db := sailtest.PostgresSchema(t, dsn)
-	a := startServerProcess(t, "--database-url", db, "--origin", "web="+origin.URL)
-	b := startServerProcess(t, "--database-url", db, "--origin", "web="+origin.URL)
+	// Both processes seal and open private keys with the same key-encryption key, as operators must.
+	kek := filepath.Join(t.TempDir(), "kek")
+	a := startServerProcess(t, "--database-url", db, "--key-encryption-key", kek, "--origin", "web="+origin.URL)
+	b := startServerProcess(t, "--database-url", db, "--key-encryption-key", kek, "--origin", "web="+origin.URL)
 	ca, cb := crashClient(a.endpoint), crashClient(b.endpoint)
 	ctx := context.Background()
 

@@ -33,6 +33,7 @@ type serveFlags struct {
 	origins     originFlags
 	cacheSize   byteSize
 	logLevel    string
+	certs       certFlags
 }
 
 // parseServe maps the command line (and SAILCDN_* variables) onto a Config; files named by flags are
@@ -66,6 +67,7 @@ func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	fs.BoolVar(&c.Edge.NoFastPath, "no-fast-path", false, "serve every edge request through net/http, without the HTTP/1.1 fast path for cache hits (for comparisons; responses are the same)")
 	fs.StringVar(&c.Edge.AccessLog, "access-log", "", "append one line per edge request to FILE (combined log format plus host, distribution, cache result, request id, seconds)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.certs.register(fs, c)
 	// Environment first, so that flags given on the command line win.
 	var envErr error
 	fs.VisitAll(func(fl *flag.Flag) {
@@ -136,9 +138,11 @@ func (f *serveFlags) load(c *app.Config) error {
 		}
 	}
 	if c.Store.Driver == store.DriverSQLite {
-		return os.MkdirAll(f.dataDir, 0o700)
+		if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+			return err
+		}
 	}
-	return nil
+	return f.certs.apply(c, f.dataDir)
 }
 
 func serve(args []string) error {

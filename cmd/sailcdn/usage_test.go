@@ -62,6 +62,10 @@ func TestServeRefusesUnsafeStarts(t *testing.T) {
 		{"dev on a public address", []string{"--dev", "--api-addr", "0.0.0.0:4580"}, "loopback"},
 		{"no credentials", []string{"--api-addr", "127.0.0.1:0"}, "no credentials"},
 		{"bad origin", []string{"--dev", "--origin", "nourl"}, "NAME=URL"},
+		{"shared database without a key-encryption key", []string{"--credentials", "testdata/credentials", "--database-url", "postgres://127.0.0.1:1/x"}, "--key-encryption-key"},
+		{"unknown validation", []string{"--dev", "--cert-validation", "email"}, "--cert-validation"},
+		{"unknown issuer", []string{"--dev", "--cert-issuer", "self"}, "--cert-issuer"},
+		{"acme without a directory", []string{"--dev", "--api-addr", "127.0.0.1:0", "--edge-addr", "127.0.0.1:0", "--edge-tls-addr", "127.0.0.1:0", "--cert-issuer", "acme"}, "--acme-directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

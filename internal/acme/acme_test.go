@@ -30,6 +30,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sailcdn/sailcdn/internal/acme"
+	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/ca"
 	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
@@ -221,7 +222,7 @@ func TestACMEIssuanceWithPebble(t *testing.T) {
 			return acme.NewIssuer(acme.Config{Store: db, Sealer: sealer, Directory: p.directory, Email: "ops@example.test",
 				Zone: zone, HTTPClient: p.client, Resolver: resolver.Addr})
 		}),
-		sailtest.WithCertificates(func(c *control.CertificateConfig) {
+		sailtest.WithCertificates(func(c *app.CertificatesConfig) {
 			c.Validation, c.Resolver, c.ACMEZone = control.ValidationDNS, resolver.Addr, zone
 		}))
 	resolver.Delegate(zone, responder.UDPAddr.String())

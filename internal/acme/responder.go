@@ -32,14 +32,8 @@ func StartResponder(db *store.DB, zone, addr string, logger *slog.Logger) (*Resp
 		logger = slog.Default()
 	}
 	r := &Responder{db: db, zone: strings.ToLower(dns.Fqdn(zone)), log: logger, now: time.Now}
-	pc, err := net.ListenPacket("udp", addr)
+	pc, ln, err := listenUDPAndTCP(addr)
 	if err != nil {
-		return nil, err
-	}
-	// TCP on the port UDP got (addr may have asked for port 0).
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		return nil, err
 	}
 	r.UDPAddr, r.TCPAddr = pc.LocalAddr(), ln.Addr()
@@ -110,3 +104,29 @@ func (r *Responder) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 	}
 	_ = w.WriteMsg(m)
 }
+
+// listenUDPAndTCP listens on addr with UDP and TCP, on one port. With port 0 the port UDP got may be
+// taken for TCP; a few other ports are tried then.
+func listenUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || attempt == 10 {
+			return nil, nil, err
+		}
+	}
+}
+
+// ListenUDPAndTCP is listenUDPAndTCP for tests' DNS servers (internal/sailtest).
+func ListenUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) { return listenUDPAndTCP(addr) }

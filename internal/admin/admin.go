@@ -8,6 +8,7 @@
 //	GET/POST /_sailcdn/clock          read or move the server clock (admins)
 //	GET/POST /_sailcdn/origins        list or register origins (admins)
 //	GET      /_sailcdn/usage          each distribution's cycle against its quota (admins)
+//	GET      /_sailcdn/ca.pem         the root certificate of sailcdn's CA (open: it is public)
 //
 // Nodes that serve the API share its port with these routes; edge nodes serve health and metrics on
 // their own admin port. Who is an admin is Access's decision.
@@ -42,7 +43,9 @@ type Config struct {
 	// Ready runs the readiness checks of GET /readyz; nil leaves /healthz and /readyz out.
 	Ready func(context.Context) []Check
 	// Role is reported by /readyz ("all", "api" or "edge").
-	Role   string
+	Role string
+	// CARoot is the PEM root of sailcdn's CA, served at GET /_sailcdn/ca.pem; nil leaves it out.
+	CARoot []byte
 	Logger *slog.Logger
 }
 
@@ -95,6 +98,9 @@ func New(cfg Config) (*Handler, error) {
 			route{method: http.MethodGet, path: "/_sailcdn/origins", serve: h.listOrigins},
 			route{method: http.MethodPost, path: "/_sailcdn/origins", serve: h.putOrigin},
 			route{method: http.MethodGet, path: "/_sailcdn/usage", serve: h.usage})
+	}
+	if cfg.CARoot != nil {
+		h.routes = append(h.routes, route{method: http.MethodGet, path: "/_sailcdn/ca.pem", open: true, raw: caPEM(cfg.CARoot)})
 	}
 	mux := http.NewServeMux()
 	for _, rt := range h.routes {

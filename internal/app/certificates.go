@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +21,11 @@ const (
 	IssuerACME = "acme"
 )
 
-// CertificateOptions are the certificate settings of `sailcdn serve`.
-type CertificateOptions struct {
-	// KEK is the key-encryption key that seals private keys in the store (ca.LoadOrCreateKEK).
+// CertificatesConfig is how a node validates, issues and protects certificates.
+type CertificatesConfig struct {
+	// KEK is the key-encryption key that seals private keys in the store (--key-encryption-key;
+	// ca.LoadOrCreateKEK). Every node sharing a store needs the same one. nil: a random key for
+	// this process only (tests), with which a restarted node could not open the keys it sealed.
 	KEK []byte
 	// Validation is control.ValidationDev or control.ValidationDNS; ValidationDelay applies to dev;
 	// Resolver (host:port, "" = the system's) is asked in dns mode and by the ACME client.
@@ -34,9 +37,11 @@ type CertificateOptions struct {
 	// ACME settings: the directory URL, the account's e-mail, the zone delegated to sailcdn's DNS
 	// responder and the address it listens on (UDP and TCP).
 	ACMEDirectory, ACMEEmail, ACMEZone, ACMEDNSAddr string
-	// EdgeDomain is the suffix of distributions' domain names, covered by the default certificate.
-	EdgeDomain string
-	Logger     *slog.Logger
+	// NewIssuer, when set, replaces the issuer (tests: an ACME client against pebble); it gets the
+	// node's store and sealer.
+	NewIssuer func(*store.DB, *ca.Sealer) (ca.Issuer, error)
+	// Poll is how often the lifecycle worker looks for due certificates. Default 1s.
+	Poll time.Duration
 }
 
 // Certificates is the assembled certificate machinery: the CA, the issuer the control plane uses,
@@ -54,16 +59,16 @@ type Certificates struct {
 	responder *acme.Responder
 }
 
-// OpenCertificates opens (or, at first start, creates) the CA in the store, makes sure the default
-// certificate exists, and sets up the issuer.
-func OpenCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o CertificateOptions) (*Certificates, error) {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+// openCertificates opens (or, at first start, creates) the CA in the store, makes sure the default
+// certificate for edgeDomain exists, and sets up the issuer; with acmeDNS (the nodes that run the
+// certificate lifecycle) also the ACME DNS responder.
+func openCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o CertificatesConfig, edgeDomain string, acmeDNS bool, log *slog.Logger) (*Certificates, error) {
+	kek := o.KEK
+	if kek == nil {
+		kek = make([]byte, ca.KeySize)
+		_, _ = rand.Read(kek)
 	}
-	if o.EdgeDomain == "" {
-		o.EdgeDomain = "cdn.localhost"
-	}
-	sealer, err := ca.NewSealer(o.KEK)
+	sealer, err := ca.NewSealer(kek)
 	if err != nil {
 		return nil, err
 	}
@@ -73,14 +78,14 @@ func OpenCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o Cert
 	}
 	c := &Certificates{
 		Authority: authority,
-		Edge:      ca.NewCertificates(db, sealer, o.EdgeDomain),
-		domain:    o.EdgeDomain, clock: clk, log: o.Logger,
+		Edge:      ca.NewCertificates(db, sealer, edgeDomain),
+		domain:    edgeDomain, clock: clk, log: log,
 		Control: control.CertificateConfig{
-			Issuer: authority, Sealer: sealer,
-			Validation: o.Validation, ValidationDelay: o.ValidationDelay, Resolver: o.Resolver,
+			Issuer: authority, Sealer: sealer, Poll: o.Poll,
+			Validation: o.Validation, ValidationDelay: o.ValidationDelay, Resolver: o.Resolver, ACMEZone: o.ACMEZone,
 		},
 	}
-	if _, err := authority.EnsureEdgeCertificate(ctx, o.EdgeDomain, clk.Now()); err != nil {
+	if _, err := authority.EnsureEdgeCertificate(ctx, edgeDomain, clk.Now()); err != nil {
 		return nil, fmt.Errorf("default certificate: %w", err)
 	}
 	switch o.Issuer {
@@ -90,17 +95,24 @@ func OpenCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o Cert
 			return nil, errors.New("--cert-issuer acme needs --acme-directory, --acme-dns-zone and --acme-dns-addr")
 		}
 		issuer, err := acme.NewIssuer(acme.Config{Store: db, Sealer: sealer, Directory: o.ACMEDirectory, Email: o.ACMEEmail,
-			Zone: o.ACMEZone, Resolver: o.Resolver, Logger: o.Logger})
+			Zone: o.ACMEZone, Resolver: o.Resolver, Logger: log})
 		if err != nil {
 			return nil, err
 		}
-		if c.responder, err = acme.StartResponder(db, o.ACMEZone, o.ACMEDNSAddr, o.Logger); err != nil {
-			return nil, fmt.Errorf("--acme-dns-addr: %w", err)
+		c.Control.Issuer = issuer
+		if acmeDNS {
+			if c.responder, err = acme.StartResponder(db, o.ACMEZone, o.ACMEDNSAddr, log); err != nil {
+				return nil, fmt.Errorf("--acme-dns-addr: %w", err)
+			}
+			log.Info("ACME issuance", "directory", o.ACMEDirectory, "zone", o.ACMEZone, "dns", c.responder.UDPAddr.String())
 		}
-		c.Control.Issuer, c.Control.ACMEZone = issuer, o.ACMEZone
-		o.Logger.Info("ACME issuance", "directory", o.ACMEDirectory, "zone", o.ACMEZone, "dns", c.responder.UDPAddr.String())
 	default:
 		return nil, fmt.Errorf("--cert-issuer %q is not %s or %s", o.Issuer, IssuerCA, IssuerACME)
+	}
+	if o.NewIssuer != nil {
+		if c.Control.Issuer, err = o.NewIssuer(db, sealer); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

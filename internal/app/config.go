@@ -48,6 +48,8 @@ type Config struct {
 	API     APIConfig
 	Edge    EdgeConfig
 	Admin   AdminConfig
+	// Certificates is how certificates are validated, issued and protected at rest.
+	Certificates CertificatesConfig
 }
 
 // ControlConfig are the Lightsail service's rules, applied by nodes that serve the API.
@@ -89,6 +91,13 @@ type EdgeConfig struct {
 	NoFastPath bool
 	// AccessLog is a file the edge appends one line per request to (--access-log). Empty: none.
 	AccessLog string
+	// TLSAddr is the viewers' HTTPS listen address (--edge-tls-addr). Default DefaultEdgeTLSAddr.
+	TLSAddr string
+	// NoTLS opens no HTTPS port (--edge-tls-addr "").
+	NoTLS bool
+	// HTTPRedirect says which plain-HTTP requests are redirected to HTTPS (--http-redirect):
+	// edge.RedirectCertificate (default), edge.RedirectAlways or edge.RedirectNever.
+	HTTPRedirect string
 }
 
 // AdminConfig is the admin port of edge nodes: /healthz, /readyz and /metrics. Nodes that serve the
@@ -101,9 +110,11 @@ type AdminConfig struct {
 
 // Default listen addresses.
 const (
-	DefaultAPIAddr   = "127.0.0.1:4580"
-	DefaultEdgeAddr  = "127.0.0.1:8080"
-	DefaultAdminAddr = "127.0.0.1:4590"
+	DefaultAPIAddr  = "127.0.0.1:4580"
+	DefaultEdgeAddr = "127.0.0.1:8080"
+	// DefaultEdgeTLSAddr is the edge's HTTPS port: 8443 beside 8080, as 443 beside 80.
+	DefaultEdgeTLSAddr = "127.0.0.1:8443"
+	DefaultAdminAddr   = "127.0.0.1:4590"
 )
 
 // defaultShutdownTimeout bounds a graceful shutdown: long enough for the responses in flight and the
@@ -121,6 +132,9 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = defaultShutdownTimeout
 	}
+	if c.Control.EdgeDomain == "" {
+		c.Control.EdgeDomain = "cdn.localhost"
+	}
 	if len(c.Control.Catalog.Bundles) == 0 {
 		c.Control.Catalog = billing.DefaultCatalog()
 	}
@@ -130,6 +144,9 @@ func (c Config) withDefaults() Config {
 	c.API.Limits = c.API.Limits.withDefaults(DefaultAPILimits)
 	if c.Edge.Addr == "" {
 		c.Edge.Addr = DefaultEdgeAddr
+	}
+	if c.Edge.TLSAddr == "" {
+		c.Edge.TLSAddr = DefaultEdgeTLSAddr
 	}
 	if c.Edge.CacheSize == 0 {
 		c.Edge.CacheSize = httpcache.DefaultMaxBytes

@@ -42,6 +42,9 @@ func (n *Node) newEdge() error {
 		AccessLog:  access,
 		Logger:     n.log,
 		NoFastPath: cfg.NoFastPath,
+		// HTTPS: the node's certificates; redirects point at the TLS port once it is bound.
+		Certificates: n.Certificates.Edge,
+		HTTPRedirect: cfg.HTTPRedirect,
 	})
 	if err != nil {
 		return fmt.Errorf("edge: %w", err)

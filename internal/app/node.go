@@ -14,6 +14,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -52,12 +54,16 @@ type Node struct {
 	// Metrics is the registry /metrics serves: the Go runtime and process, the edge and its meter,
 	// the quota watcher.
 	Metrics *prometheus.Registry
+	// Certificates is the certificate machinery: the CA (its root is public), the issuer, the edge's
+	// certificate source.
+	Certificates *Certificates
 
 	cfg   Config
 	log   *slog.Logger
 	ready *readiness
 
 	api, edge, admin *httpServer // nil for what the role does not serve
+	edgeTLS          *httpServer // the edge's HTTPS port; nil without one
 
 	accessLog io.Closer // the edge's access log file, if any
 	stopEdge  func()    // stops the edge's loader and meter flusher (set by runEdge)
@@ -108,6 +114,11 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.registerOrigins(ctx); err != nil {
 		return nil, err
 	}
+	// Every node opens the CA (creating it at the first start of a store): API nodes issue with it,
+	// edge nodes open the keys of the certificates they serve.
+	if n.Certificates, err = openCertificates(ctx, n.Store, n.Clock, cfg.Certificates, cfg.Control.EdgeDomain, cfg.Role.ServesAPI(), n.log); err != nil {
+		return nil, fmt.Errorf("certificates: %w", err)
+	}
 	n.Metrics = prometheus.NewRegistry()
 	n.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := promhttp.HandlerFor(n.Metrics, promhttp.HandlerOpts{})
@@ -120,7 +131,8 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		c := cfg.Control
 		n.Control = control.New(control.Config{
 			Store: n.Store, Clock: n.Clock, Catalog: c.Catalog, EdgeDomain: c.EdgeDomain,
-			MaxDistributions: c.MaxDistributions, DeployDelay: c.DeployDelay, PageSize: c.PageSize, Logger: n.log,
+			MaxDistributions: c.MaxDistributions, DeployDelay: c.DeployDelay, PageSize: c.PageSize,
+			Certificates: n.Certificates.Control, Logger: n.log,
 		})
 		watcher = &usage.Watcher{DB: n.Store, Catalog: c.Catalog, Clock: n.Clock, Logger: n.log}
 		if err := watcher.Register(n.Metrics); err != nil {
@@ -128,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 		ops, err := admin.New(admin.Config{
 			Store: n.Store, Clock: n.Clock, Catalog: c.Catalog, Access: access, Metrics: metrics,
-			Ready: n.ready.checks, Role: string(cfg.Role), Logger: n.log,
+			Ready: n.ready.checks, Role: string(cfg.Role), Logger: n.log, CARoot: n.Certificates.Authority.RootPEM(),
 		})
 		if err != nil {
 			return nil, err
@@ -136,6 +148,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		mux := http.NewServeMux()
 		mux.Handle("/", newLightsailAPI(n.Control, verifier, n))
 		mux.Handle(console.Prefix, console.Handler()) // static files; its data comes from signed API calls
+		mux.HandleFunc("GET "+console.Prefix+"settings.json", n.consoleSettings)
 		ops.Mount(mux)
 		n.api = &httpServer{name: "api", srv: cfg.API.Limits.newServer(mux, n.log)}
 	}
@@ -144,6 +157,9 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 		n.edge = &httpServer{name: "edge", srv: n.Edge.NewServer()}
+		if !cfg.Edge.NoTLS {
+			n.edgeTLS = &httpServer{name: "edge-tls", srv: n.Edge.NewTLSServer()}
+		}
 		if !cfg.Role.ServesAPI() {
 			ops, err := admin.New(admin.Config{Access: access, Metrics: metrics, Ready: n.ready.checks, Role: string(cfg.Role), Logger: n.log})
 			if err != nil {
@@ -172,6 +188,25 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 	}
+	if n.edgeTLS != nil {
+		var tlsErr error
+		wrap := func(ln net.Listener) net.Listener {
+			tl, err := n.Edge.TLSListener(ln, n.edgeTLS.srv)
+			if err != nil {
+				tlsErr = err
+				return ln
+			}
+			return tl
+		}
+		if err := n.edgeTLS.listen(cfg.Edge.TLSAddr, "--edge-tls-addr", false, wrap); err != nil {
+			return nil, err
+		}
+		if tlsErr != nil {
+			return nil, fmt.Errorf("--edge-tls-addr: %w", tlsErr)
+		}
+		// Plain-HTTP redirects point at the port actually bound (":0" in tests).
+		n.Edge.SetHTTPSPort(n.edgeTLS.listeners[0].addr.(*net.TCPAddr).Port)
+	}
 
 	loops, stop := context.WithCancel(context.Background())
 	n.stopLoops = stop
@@ -179,6 +214,11 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if watcher != nil {
 		n.loops.Go(func() { watcher.Run(loops) })
 	}
+	if n.Control != nil {
+		// The certificate lifecycle (validation, issuance, renewal) runs where the control plane does.
+		n.loops.Go(func() { n.Control.RunCertificates(loops) })
+	}
+	n.loops.Go(func() { n.Certificates.Run(loops) }) // the default certificate's renewal
 	if n.Edge != nil {
 		n.runEdge()
 	}
@@ -186,7 +226,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		s.serve(n.failed)
 	}
 	a := n.Addrs()
-	n.log.Info("sailcdn serving", "role", string(cfg.Role), "api", a.API, "edge", a.Edge, "admin", a.Admin,
+	n.log.Info("sailcdn serving", "role", string(cfg.Role), "api", a.API, "edge", a.Edge, "edge_tls", a.EdgeTLS, "admin", a.Admin,
 		"store", n.Store.Driver(), "dev", cfg.Dev, "keys", keyring.Len(),
 		"cache_bytes", cfg.Edge.CacheSize, "metering", !cfg.Edge.NoMetering, "fast_path", !cfg.Edge.NoFastPath)
 	return n, nil
@@ -216,7 +256,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // Addrs are where a node listens, as host:port; empty for what its role does not serve.
 type Addrs struct {
-	API, Edge, Admin string
+	API, Edge, EdgeTLS, Admin string
 }
 
 // Addrs reports where n listens (with the ports the system chose for ":0").
@@ -225,7 +265,7 @@ func (n *Node) Addrs() Addrs {
 	for _, s := range []struct {
 		srv *httpServer
 		to  *string
-	}{{n.api, &a.API}, {n.edge, &a.Edge}, {n.admin, &a.Admin}} {
+	}{{n.api, &a.API}, {n.edge, &a.Edge}, {n.edgeTLS, &a.EdgeTLS}, {n.admin, &a.Admin}} {
 		if s.srv != nil && len(s.srv.listeners) > 0 {
 			*s.to = s.srv.listeners[0].addr.String()
 		}
@@ -248,6 +288,9 @@ func (n *Node) shutdown(ctx context.Context) error {
 	var errs []error
 	if n.edge != nil {
 		errs = append(errs, n.edge.shutdown(ctx))
+		if n.edgeTLS != nil {
+			errs = append(errs, n.edgeTLS.shutdown(ctx))
+		}
 		n.stopEdge()
 		errs = append(errs, n.Edge.Close()) // the fast path's responses finish, then the meter's final flush
 	}
@@ -261,6 +304,7 @@ func (n *Node) shutdown(ctx context.Context) error {
 	}
 	n.stopLoops()
 	n.loops.Wait()
+	errs = append(errs, n.Certificates.Close())
 	errs = append(errs, n.Store.Close())
 	return errors.Join(errs...)
 }
@@ -278,13 +322,16 @@ func (n *Node) abort() {
 	if n.accessLog != nil {
 		n.accessLog.Close()
 	}
+	if n.Certificates != nil {
+		_ = n.Certificates.Close()
+	}
 	if n.Store != nil {
 		n.Store.Close()
 	}
 }
 
 func (n *Node) servers() []*httpServer {
-	return slices.DeleteFunc([]*httpServer{n.api, n.admin, n.edge}, func(s *httpServer) bool { return s == nil })
+	return slices.DeleteFunc([]*httpServer{n.api, n.admin, n.edge, n.edgeTLS}, func(s *httpServer) bool { return s == nil })
 }
 
 // registerOrigins registers cfg.Origins, as POST /_sailcdn/origins would.
@@ -368,4 +415,20 @@ func (s *httpServer) shutdown(ctx context.Context) error {
 		return fmt.Errorf("%s server: %w", s.name, err)
 	}
 	return nil
+}
+
+// consoleSettings tells the console what it cannot learn from the API: the edge's HTTPS port, for the
+// distributions' HTTPS links (absent on a node without one). Public, like the console's files.
+func (n *Node) consoleSettings(w http.ResponseWriter, _ *http.Request) {
+	var settings struct {
+		HTTPSPort int `json:"httpsPort,omitempty"`
+	}
+	if a := n.Addrs(); a.EdgeTLS != "" {
+		if _, port, err := net.SplitHostPort(a.EdgeTLS); err == nil {
+			settings.HTTPSPort, _ = strconv.Atoi(port)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(settings)
 }

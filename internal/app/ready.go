@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,7 +103,11 @@ func (r *readiness) storeCheck() admin.Check {
 
 func (r *readiness) edgeCheck() admin.Check {
 	var serving, broken []string
-	for _, l := range r.n.edge.listeners {
+	listeners := r.n.edge.listeners
+	if r.n.edgeTLS != nil {
+		listeners = append(slices.Clone(listeners), r.n.edgeTLS.listeners...)
+	}
+	for _, l := range listeners {
 		switch err := l.stoppedErr(); {
 		case err == nil && !r.n.shuttingDown.Load():
 			serving = append(serving, l.addr.String())

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
 	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
@@ -22,8 +24,8 @@ func TestConsoleShowsHTTPS(t *testing.T) {
 	ctx := browser(t)
 	bg := context.Background()
 	resolver := sailtest.StartDNS(t)
-	e := sailtest.New(t, func(c *sailtest.Config) { c.EdgeHTTPSPort = 8443 },
-		sailtest.WithCertificates(func(c *control.CertificateConfig) { c.Validation, c.Resolver = control.ValidationDNS, resolver.Addr }))
+	e := sailtest.New(t,
+		sailtest.WithCertificates(func(c *app.CertificatesConfig) { c.Validation, c.Resolver = control.ValidationDNS, resolver.Addr }))
 	e.AddOrigin("web-1", "http://127.0.0.1:9", "Instance", "us-east-1")
 	c := e.Client(sailtest.Alice, "us-east-1")
 	d, err := c.CreateDistribution(bg, &ls.CreateDistributionInput{
@@ -39,6 +41,7 @@ func TestConsoleShowsHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := cert.Certificate.CertificateDetail.DomainValidationRecords[0].ResourceRecord
+	_, tlsPort, _ := net.SplitHostPort(e.EdgeTLSAddr) // the console links to the edge's HTTPS port
 
 	p := page{t: t, ctx: ctx}
 	p.do("sign in", chromedp.Navigate(e.API.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("sign-in-form")),
@@ -46,7 +49,7 @@ func TestConsoleShowsHTTPS(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("secret-access-key"), sailtest.Alice.Secret),
 		chromedp.Click(chromedp.ID("sign-in-button")),
 		chromedp.WaitVisible(chromedp.ID("pick-site")))
-	p.waitText("https-urls", "https://"+aws.ToString(d.Distribution.DomainName)+":8443/")
+	p.waitText("https-urls", "https://"+aws.ToString(d.Distribution.DomainName)+":"+tlsPort+"/")
 	p.waitText("certificate-name", "default")
 	// The pending certificate's record, to copy into DNS.
 	p.waitText("certificate-shop", "PENDING_VALIDATION")
@@ -65,7 +68,7 @@ func TestConsoleShowsHTTPS(t *testing.T) {
 	})
 	p.do("refresh", chromedp.Click(chromedp.ID("refresh")))
 	p.waitText("certificate-name", "shop")
-	p.waitText("https-urls", "https://shop.example.com:8443/")
+	p.waitText("https-urls", "https://shop.example.com:"+tlsPort+"/")
 	p.waitText("certificate-shop", "attached")
 	p.waitText("certificate-shop", "ISSUED")
 	if txt := p.text("certificate-shop"); !strings.Contains(txt, "valid until") {

@@ -12,6 +12,7 @@ import (
 	ls "github.com/aws/aws-sdk-go-v2/service/lightsail"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
+	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/ca"
 	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
@@ -264,7 +265,7 @@ func e2eClient(t *testing.T, b sailtest.Backend) *ls.Client {
 
 func testCertificateDNSValidation(t *testing.T, b sailtest.Backend) {
 	resolver := sailtest.StartDNS(t)
-	e, c := newEnv(t, b, sailtest.WithCertificates(func(cc *control.CertificateConfig) {
+	e, c := newEnv(t, b, sailtest.WithCertificates(func(cc *app.CertificatesConfig) {
 		cc.Validation, cc.Resolver = control.ValidationDNS, resolver.Addr
 	}))
 	out := createCertificate(t, c, "dns-cert", "dns.example.com", "www.dns.example.com")
@@ -291,7 +292,7 @@ func testCertificateDNSValidation(t *testing.T, b sailtest.Backend) {
 
 func testCertificateValidationTimesOut(t *testing.T, b sailtest.Backend) {
 	resolver := sailtest.StartDNS(t)
-	e, c := newEnv(t, b, sailtest.WithCertificates(func(cc *control.CertificateConfig) {
+	e, c := newEnv(t, b, sailtest.WithCertificates(func(cc *app.CertificatesConfig) {
 		cc.Validation, cc.Resolver = control.ValidationDNS, resolver.Addr
 	}))
 	createCertificate(t, c, "never", "never.example.com")
@@ -385,7 +386,7 @@ func testCertificateNameOnDistributions(t *testing.T, b sailtest.Backend) {
 // did not happen.
 func mustProcess(t *testing.T, e *sailtest.Env) {
 	t.Helper()
-	if err := e.App.Control.ProcessCertificates(ctx); err != nil {
+	if err := e.Node.Control.ProcessCertificates(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -143,7 +143,22 @@ func TestEndToEndThroughTheSDK(t *testing.T) {
 
 	// Metered traffic is visible through the API within 5 s (the meter flushes every 2 s), byte
 	// for byte what the viewer's sockets carried.
-	sum := func(metric types.DistributionMetricName) int64 { return e.MetricSum(c, "e2e", metric) }
+	sum := func(metric types.DistributionMetricName) int64 {
+		now := e.Clock.Now()
+		out, err := c.GetDistributionMetricData(ctx, &ls.GetDistributionMetricDataInput{
+			DistributionName: aws.String("e2e"), MetricName: metric, Unit: types.MetricUnitNone, Period: aws.Int32(3600),
+			StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)),
+			Statistics: []types.MetricStatistic{types.MetricStatisticSum},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0.0
+		for _, dp := range out.MetricData {
+			total += aws.ToFloat64(dp.Sum)
+		}
+		return int64(total)
+	}
 	start = time.Now()
 	wait.Until(t, 5*time.Second, "usage visible through GetDistributionMetricData", func() bool {
 		return sum(types.DistributionMetricNameRequests) == metered.requests &&

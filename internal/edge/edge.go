@@ -70,7 +70,8 @@ type Config struct {
 	// handshake fails with unrecognized_name.
 	Certificates CertificateSource
 	// HTTPRedirect decides which plain-HTTP requests are redirected to HTTPS (RedirectCertificate by
-	// default, see redirect.go); HTTPSPort is the TLS port redirects point to (0: no redirects).
+	// default, see redirect.go); HTTPSPort is the TLS port redirects point to (0: no redirects; see
+	// also SetHTTPSPort).
 	HTTPRedirect string
 	HTTPSPort    int
 	Logger       *slog.Logger
@@ -99,7 +100,7 @@ type Edge struct {
 	tlsHosts  atomic.Pointer[tlsHosts]
 	tlsStats  *tlsMetrics
 	redirect  string
-	httpsPort int
+	httpsPort atomic.Int32 // the TLS port redirects point to; 0: none
 
 	fastMu sync.Mutex           // guards fast
 	fast   []*fastpath.Listener // every fast-path listener made by Listener
@@ -119,8 +120,9 @@ func New(cfg Config) (*Edge, error) {
 	e := &Edge{
 		db: cfg.Store, clock: cfg.Clock, cache: cfg.Cache, meter: cfg.Meter, registry: cfg.Registry,
 		transport: cfg.Transport, log: cfg.Logger, poll: cfg.PollInterval, noFast: cfg.NoFastPath,
-		certs: cfg.Certificates, redirect: cfg.HTTPRedirect, httpsPort: cfg.HTTPSPort,
+		certs: cfg.Certificates, redirect: cfg.HTTPRedirect,
 	}
+	e.httpsPort.Store(int32(cfg.HTTPSPort))
 	if err := checkRedirect(e.redirect); err != nil {
 		return nil, err
 	}

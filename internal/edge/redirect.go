@@ -28,9 +28,13 @@ func checkRedirect(mode string) error {
 	return fmt.Errorf("edge: HTTPRedirect %q is not one of %s, %s, %s", mode, RedirectCertificate, RedirectAlways, RedirectNever)
 }
 
+// SetHTTPSPort sets the TLS port redirects point to, once it is known (a port chosen at listen time);
+// 0 turns redirects off.
+func (e *Edge) SetHTTPSPort(port int) { e.httpsPort.Store(int32(port)) }
+
 // redirectsToHTTPS reports whether a plain-HTTP request for d is redirected.
 func (e *Edge) redirectsToHTTPS(d *distribution) bool {
-	if e.httpsPort == 0 {
+	if e.httpsPort.Load() == 0 {
 		return false
 	}
 	switch e.redirect {
@@ -50,8 +54,8 @@ func (e *Edge) writeRedirect(w http.ResponseWriter, r *http.Request) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if e.httpsPort != 443 {
-		host = net.JoinHostPort(host, strconv.Itoa(e.httpsPort))
+	if port := int(e.httpsPort.Load()); port != 443 {
+		host = net.JoinHostPort(host, strconv.Itoa(port))
 	}
 	code := http.StatusMovedPermanently
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -231,7 +231,11 @@ func TestMeteringOverTLSCountsHTTPBytes(t *testing.T) {
 		}
 		up, down = up+w, down+r
 	}
-	sum := func(metric types.DistributionMetricName) int64 { return e.MetricSum(c, "site", metric) }
+	sum := func(metric types.DistributionMetricName) int64 {
+		now := e.Clock.Now()
+		return int64(sailtest.MetricSum(t, c, sailtest.MetricQuery{Distribution: "site", Metric: metric, Unit: types.MetricUnitNone,
+			From: now.Add(-time.Hour), To: now.Add(time.Hour)}))
+	}
 	wait.Until(t, 6*time.Second, "TLS traffic metered as HTTP bytes", func() bool {
 		return sum(types.DistributionMetricNameRequests) >= 3 &&
 			sum(types.DistributionMetricNameBytesDownloaded) >= down && sum(types.DistributionMetricNameBytesUploaded) >= up

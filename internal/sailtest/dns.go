@@ -1,12 +1,13 @@
 package sailtest
 
 import (
-	"net"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/sailcdn/sailcdn/internal/acme"
 )
 
 // DNS is a test resolver on a loopback port (UDP and TCP): it answers the CNAME records a test sets, and for
@@ -24,14 +25,9 @@ type DNS struct {
 // StartDNS starts a test resolver, stopped when the test ends.
 func StartDNS(t testing.TB) *DNS {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	// TCP on the same port as UDP: some clients (pebble's validator) ask over TCP.
+	pc, ln, err := acme.ListenUDPAndTCP("127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
-	}
-	// TCP on the same port: some clients (pebble's validator) ask over TCP.
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		t.Fatal(err)
 	}
 	d := &DNS{Addr: pc.LocalAddr().String(), cnames: map[string]string{}}

@@ -2,6 +2,9 @@ package sailtest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -43,6 +46,35 @@ func (e *Env) EdgeRequest(method, host, target string, body string) *http.Reques
 	}
 	req.Host = host
 	return req
+}
+
+// TLSConfig is what a viewer of the test edge's HTTPS port uses: the node's CA as the only root and
+// the server name to ask for (SNI). Certificates are written in wall-clock time, which the default
+// verification uses.
+func (e *Env) TLSConfig(serverName string) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(e.CA.Root())
+	return &tls.Config{RootCAs: pool, ServerName: serverName}
+}
+
+// TLSClient is an HTTP client that reaches the test edge's HTTPS port whatever the URL's host, with
+// cfg (TLSConfig for the usual case), over HTTP/1.1 unless h2 is true. It does not follow redirects.
+func (e *Env) TLSClient(cfg *tls.Config, h2 bool) *http.Client {
+	addr := e.EdgeTLSAddr
+	tr := &http.Transport{
+		TLSClientConfig:    cfg,
+		DisableCompression: true,
+		ForceAttemptHTTP2:  h2,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	if !h2 {
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // EdgeClient is an HTTP client for the test edge (no transparent compression, so what the edge

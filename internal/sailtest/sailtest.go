@@ -6,6 +6,7 @@ package sailtest
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"os"
@@ -15,11 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
-	lstypes "github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
 	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/auth"
+	"github.com/sailcdn/sailcdn/internal/ca"
 	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
@@ -51,6 +53,10 @@ type Env struct {
 	EdgeService *edge.Edge
 	// Admin is an edge node's admin port (nil otherwise).
 	Admin *Server
+	// EdgeTLSAddr is the edge's HTTPS port (host:port; "" for an API node). CA is the node's
+	// certificate authority: its root is what test viewers trust.
+	EdgeTLSAddr string
+	CA          *ca.Authority
 }
 
 // Server is where one of the node's ports listens.
@@ -90,8 +96,12 @@ func New(t testing.TB, opts ...Option) *Env {
 		Clock:   clk,
 		Control: app.ControlConfig{DeployDelay: 200 * time.Millisecond},
 		API:     app.APIConfig{Addr: "127.0.0.1:0"},
-		Edge:    app.EdgeConfig{Addr: "127.0.0.1:0", CacheSize: 64 << 20},
+		Edge:    app.EdgeConfig{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", CacheSize: 64 << 20},
 		Admin:   app.AdminConfig{Addr: "127.0.0.1:0"},
+		// Certificates validate 300 ms after they are requested and are issued by the node's CA; the
+		// key-encryption key is the fleet's (StartNode's nodes share it).
+		Certificates: app.CertificatesConfig{KEK: randomKEK(), Validation: control.ValidationDev,
+			ValidationDelay: 300 * time.Millisecond, Poll: 50 * time.Millisecond},
 		// Errors only: an internal error's cause shows in a failing test's output, the edge's
 		// warnings while a test takes the database away do not.
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
@@ -124,7 +134,26 @@ func Launch(t testing.TB, cfg app.Config) *Env {
 	})
 	a := n.Addrs()
 	return &Env{T: t, Config: cfg, Node: n, Store: n.Store, Clock: n.Clock, API: newServer(a.API), Edge: newServer(a.Edge),
-		EdgeService: n.Edge, Admin: newServer(a.Admin)}
+		EdgeService: n.Edge, Admin: newServer(a.Admin), EdgeTLSAddr: a.EdgeTLS, CA: n.Certificates.Authority}
+}
+
+func randomKEK() []byte {
+	kek := make([]byte, ca.KeySize)
+	_, _ = rand.Read(kek)
+	return kek
+}
+
+// WithCertificates adjusts the certificate configuration (validation mode, resolver, ACME zone). By
+// default certificates validate in dev mode 300 ms after they are requested and are issued by the
+// node's CA.
+func WithCertificates(fn func(*app.CertificatesConfig)) Option {
+	return func(c *Config) { fn(&c.Certificates) }
+}
+
+// WithIssuer replaces the node's CA as the issuer of Lightsail certificates (ACME tests): make gets
+// the node's store and sealer.
+func WithIssuer(make func(*store.DB, *ca.Sealer) (ca.Issuer, error)) Option {
+	return func(c *Config) { c.Certificates.NewIssuer = make }
 }
 
 // StartNode starts another node of e's fleet with the given role: the same store, keys, clock and
@@ -133,7 +162,7 @@ func (e *Env) StartNode(role app.Role) *Env {
 	e.T.Helper()
 	cfg := e.Config
 	cfg.Role = role
-	cfg.API.Addr, cfg.Edge.Addr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.API.Addr, cfg.Edge.Addr, cfg.Edge.TLSAddr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Origins = nil
 	return Launch(e.T, cfg)
 }
@@ -159,24 +188,4 @@ func (e *Env) AddOrigin(name, url, resourceType, region string) {
 	if err != nil {
 		e.T.Fatalf("add origin: %v", err)
 	}
-}
-
-// MetricSum is the Sum of a distribution's metric over the two hours around the server clock's now,
-// as GetDistributionMetricData answers it through c.
-func (e *Env) MetricSum(c *lightsail.Client, distribution string, metric lstypes.DistributionMetricName) int64 {
-	e.T.Helper()
-	now := e.Clock.Now()
-	out, err := c.GetDistributionMetricData(context.Background(), &lightsail.GetDistributionMetricDataInput{
-		DistributionName: aws.String(distribution), MetricName: metric, Unit: lstypes.MetricUnitNone, Period: aws.Int32(3600),
-		StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)),
-		Statistics: []lstypes.MetricStatistic{lstypes.MetricStatisticSum},
-	})
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	total := 0.0
-	for _, dp := range out.MetricData {
-		total += aws.ToFloat64(dp.Sum)
-	}
-	return int64(total)
 }
