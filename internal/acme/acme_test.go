@@ -86,7 +86,9 @@ func startPebble(t *testing.T, resolver string) *pebble {
 		// Ports pebble's validator would use for http-01/tls-alpn-01: unused (DNS-01 only), loopback.
 		"httpPort": freePort(t), "tlsPort": freePort(t),
 		"keyAlgorithm": "ecdsa", "externalAccountBindingRequired": false,
-		"profiles": map[string]any{"default": map[string]any{"description": "90 days", "validityPeriod": 90 * 24 * 3600}},
+		// Clients are told to poll again after 1 s rather than pebble's default 3–5 s.
+		"retryAfter": map[string]any{"authz": 1, "order": 1},
+		"profiles":   map[string]any{"default": map[string]any{"description": "90 days", "validityPeriod": 90 * 24 * 3600}},
 	}}
 	confPath := filepath.Join(dir, "pebble.json")
 	b, _ := json.Marshal(conf)

@@ -101,7 +101,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		// Certificates validate 300 ms after they are requested and are issued by the node's CA; the
 		// key-encryption key is the fleet's (StartNode's nodes share it).
 		Certificates: app.CertificatesConfig{KEK: randomKEK(), Validation: control.ValidationDev,
-			ValidationDelay: 300 * time.Millisecond, Poll: 50 * time.Millisecond},
+			ValidationDelay: 300 * time.Millisecond, Poll: 100 * time.Millisecond},
 		// Errors only: an internal error's cause shows in a failing test's output, the edge's
 		// warnings while a test takes the database away do not.
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
