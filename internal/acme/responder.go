@@ -17,13 +17,11 @@ import (
 // <label>.<zone> with the challenge answers in the store, and SOA/NS for the zone itself. It refuses
 // names outside the zone (it is no resolver).
 type Responder struct {
-	db               *store.DB
-	zone             string // fqdn, lower case
-	log              *slog.Logger
-	now              func() time.Time
-	udp              *dns.Server
-	tcp              *dns.Server
-	UDPAddr, TCPAddr net.Addr
+	*DNSServer // where it listens; Close stops it
+	db         *store.DB
+	zone       string // fqdn, lower case
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // StartResponder listens on addr (UDP and TCP, the same port) and answers for zone until Close.
@@ -32,29 +30,49 @@ func StartResponder(db *store.DB, zone, addr string, logger *slog.Logger) (*Resp
 		logger = slog.Default()
 	}
 	r := &Responder{db: db, zone: strings.ToLower(dns.Fqdn(zone)), log: logger, now: time.Now}
+	srv, err := ServeDNS(addr, r, logger)
+	if err != nil {
+		return nil, err
+	}
+	r.DNSServer = srv
+	return r, nil
+}
+
+// DNSServer is a DNS handler served on one port over UDP and TCP.
+type DNSServer struct {
+	UDPAddr, TCPAddr net.Addr
+	servers          []*dns.Server
+}
+
+// ServeDNS serves h on addr over UDP and TCP (one port; with port 0 one both can take) until Close.
+// Failures after the start are logged.
+func ServeDNS(addr string, h dns.Handler, logger *slog.Logger) (*DNSServer, error) {
 	pc, ln, err := listenUDPAndTCP(addr)
 	if err != nil {
 		return nil, err
 	}
-	r.UDPAddr, r.TCPAddr = pc.LocalAddr(), ln.Addr()
-	r.udp = &dns.Server{PacketConn: pc, Handler: r}
-	r.tcp = &dns.Server{Listener: ln, Handler: r}
-	for _, s := range []*dns.Server{r.udp, r.tcp} {
+	s := &DNSServer{UDPAddr: pc.LocalAddr(), TCPAddr: ln.Addr(),
+		servers: []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}}}
+	for _, srv := range s.servers {
 		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
+		srv.NotifyStartedFunc = func() { close(started) }
 		go func() {
-			if err := s.ActivateAndServe(); err != nil {
-				logger.Warn("acme: DNS responder stopped", "err", err)
+			if err := srv.ActivateAndServe(); err != nil && logger != nil {
+				logger.Warn("DNS server stopped", "addr", s.UDPAddr.String(), "err", err)
 			}
 		}()
 		<-started
 	}
-	return r, nil
+	return s, nil
 }
 
-// Close stops the responder.
-func (r *Responder) Close() error {
-	return errors.Join(r.udp.Shutdown(), r.tcp.Shutdown())
+// Close stops the server.
+func (s *DNSServer) Close() error {
+	var errs []error
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Shutdown())
+	}
+	return errors.Join(errs...)
 }
 
 // ttl of every answer: challenge answers change from one order to the next.
@@ -127,6 +145,3 @@ func listenUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) {
 		}
 	}
 }
-
-// ListenUDPAndTCP is listenUDPAndTCP for tests' DNS servers (internal/sailtest).
-func ListenUDPAndTCP(addr string) (net.PacketConn, net.Listener, error) { return listenUDPAndTCP(addr) }

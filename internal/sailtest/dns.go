@@ -25,20 +25,14 @@ type DNS struct {
 // StartDNS starts a test resolver, stopped when the test ends.
 func StartDNS(t testing.TB) *DNS {
 	t.Helper()
-	// TCP on the same port as UDP: some clients (pebble's validator) ask over TCP.
-	pc, ln, err := acme.ListenUDPAndTCP("127.0.0.1:0")
+	d := &DNS{cnames: map[string]string{}}
+	// UDP and TCP on one port: some clients (pebble's validator) ask over TCP.
+	srv, err := acme.ServeDNS("127.0.0.1:0", dns.HandlerFunc(d.serve), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &DNS{Addr: pc.LocalAddr().String(), cnames: map[string]string{}}
-	for _, srv := range []*dns.Server{{PacketConn: pc}, {Listener: ln}} {
-		srv.Handler = dns.HandlerFunc(d.serve)
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go func() { _ = srv.ActivateAndServe() }()
-		<-started
-		t.Cleanup(func() { _ = srv.Shutdown() })
-	}
+	t.Cleanup(func() { _ = srv.Close() })
+	d.Addr = srv.UDPAddr.String()
 	return d
 }
 
