@@ -3,10 +3,13 @@
 // origin request and the cache key, and serves it through the shared RFC 9111 cache
 // (internal/httpcache) from the distribution's origin, metering every byte (internal/meter).
 //
-// Configuration comes from the store: a loader polls store.DB.ConfigGeneration every 250 ms and,
-// when it (or the origin registry) changed, rebuilds an immutable snapshot of every live
-// distribution and swaps it in atomically, so a change written by any process sharing the database
-// reaches the edge within a second. A distribution whose CacheResetAt moved has its cache purged.
+// Configuration comes from the store (loader.go): the loader is woken by the store's change feed
+// (in process, and through PostgreSQL LISTEN/NOTIFY across processes) and polls the configuration
+// generation as a fallback; when it moved, it loads what edges serve in one snapshot, compiles an
+// immutable snapshot and swaps it in atomically, so a change written by any process sharing the
+// database reaches the edge within a second. A distribution whose CacheResetAt moved has its cache
+// purged. The edge reports the generation it serves to the store's edge registry (registry.go), which
+// is how the API knows that a change is deployed.
 package edge
 
 import (
@@ -18,11 +21,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/http2"
@@ -35,7 +40,8 @@ import (
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
-// DefaultPollInterval is how often the loader checks the store for configuration changes.
+// DefaultPollInterval is how often the loader checks the store for configuration changes when no
+// notifications arrive (see loader.go).
 const DefaultPollInterval = 250 * time.Millisecond
 
 // Config configures an Edge. Zero values take the documented defaults.
@@ -61,7 +67,11 @@ type Config struct {
 	AccessLog io.Writer
 	// Name identifies this edge in Via fields ("1.1 <Name> (sailcdn)"). Default "sailcdn".
 	Name string
-	// PollInterval between configuration checks. Default DefaultPollInterval.
+	// Node names this edge in the store's edge registry, for operators. Default: the host name and
+	// the process id.
+	Node string
+	// PollInterval between configuration checks while no notifications arrive. Default
+	// DefaultPollInterval.
 	PollInterval time.Duration
 	// NoFastPath serves every request through net/http, without the HTTP/1.1 fast path for
 	// cache hits (see Listener). For comparisons; the responses are the same either way.
@@ -109,6 +119,9 @@ type Edge struct {
 	ids  requestIDs
 
 	reloadMu sync.Mutex // serialises reloads (Run's loop and explicit Reload calls)
+
+	id, node string        // the edge's registry id (drawn in New) and name
+	report   chan struct{} // asks the registration loop to report now
 }
 
 // New builds an Edge and loads the configuration once, so that it routes correctly from its first
@@ -121,6 +134,11 @@ func New(cfg Config) (*Edge, error) {
 		db: cfg.Store, clock: cfg.Clock, cache: cfg.Cache, meter: cfg.Meter, registry: cfg.Registry,
 		transport: cfg.Transport, log: cfg.Logger, poll: cfg.PollInterval, noFast: cfg.NoFastPath,
 		certs: cfg.Certificates, redirect: cfg.HTTPRedirect,
+		id: uuid.NewString(), node: cfg.Node, report: make(chan struct{}, 1),
+	}
+	if e.node == "" {
+		host, _ := os.Hostname()
+		e.node = fmt.Sprintf("%s pid %d", host, os.Getpid())
 	}
 	e.httpsPort.Store(int32(cfg.HTTPSPort))
 	if err := checkRedirect(e.redirect); err != nil {
@@ -165,7 +183,7 @@ func New(cfg Config) (*Edge, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.reload(ctx, true); err != nil {
+	if _, err := e.reload(ctx, true); err != nil {
 		return nil, fmt.Errorf("edge: initial configuration load: %w", err)
 	}
 	return e, nil
@@ -248,24 +266,15 @@ func (e *Edge) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{})
 }
 
-// Run polls the configuration and runs the meter's flusher until ctx ends. It returns nil then.
+// Run keeps the configuration current, reports the edge to the store's registry and runs the meter's
+// flusher until ctx ends; it then leaves the registry and returns nil.
 func (e *Edge) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { e.meter.Run(ctx) })
-	defer wg.Wait()
-	t := time.NewTicker(e.poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("edge: configuration reload failed; serving the previous configuration", "err", err)
-				e.metrics.reloadFailed()
-			}
-		}
-	}
+	wg.Go(func() { e.register(ctx) })
+	e.follow(ctx)
+	wg.Wait()
+	return nil
 }
 
 // Close waits (up to 10 s) for the fast path's connections to finish their responses, then
@@ -289,9 +298,15 @@ func (e *Edge) Close() error {
 	return err
 }
 
-// Reload checks the store and, if the configuration changed, swaps in a new snapshot. Run calls it
-// every PollInterval; tests may call it to skip the wait.
-func (e *Edge) Reload(ctx context.Context) error { return e.reload(ctx, false) }
+// Reload checks the store and, if the configuration changed, swaps in a new snapshot. Run's loader
+// calls it when the store signals a change and at every poll; tests may call it to skip the wait.
+func (e *Edge) Reload(ctx context.Context) error {
+	_, err := e.reload(ctx, false)
+	return err
+}
 
 // Generation is the store's configuration generation the edge currently serves.
 func (e *Edge) Generation() int64 { return e.snap.Load().generation }
+
+// ID is the edge's id in the store's edge registry, drawn when it was created.
+func (e *Edge) ID() string { return e.id }

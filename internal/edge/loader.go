@@ -2,43 +2,105 @@ package edge
 
 import (
 	"context"
-	"slices"
+	"time"
 
-	"github.com/sailcdn/sailcdn/internal/store"
+	"github.com/sailcdn/sailcdn/internal/backoff"
 )
 
-// reload compares the store's configuration generation and origin registry with the snapshot in
-// service and rebuilds the snapshot when either changed. Origins are re-read on every poll because
-// registering or moving an origin (the admin endpoint) does not bump the generation; the table is
-// small.
-func (e *Edge) reload(ctx context.Context, first bool) error {
+// Propagation: how a change committed by any node reaches this edge.
+//
+// The store's change feed (store.DB.WatchChanges) wakes the loader at once: for commits of this
+// process directly, for other processes' commits through PostgreSQL LISTEN/NOTIFY. Polling stays as
+// the fallback, and it is cheap: one single-row read of the configuration generation, and a full load
+// (store.DB.Served, one snapshot) only when it moved. While notifications arrive the poll runs every
+// listeningPoll, a safety net against a notification connection that died unnoticed; without them
+// (SQLite shared by several processes, or PostgreSQL while the listener reconnects) every
+// PollInterval. A reload that fails keeps the configuration in service and is retried with backoff.
+
+const (
+	// listeningPoll is the poll interval while notifications arrive.
+	listeningPoll = time.Second
+	// reloadBackoffMax bounds the spacing of reloads while the store is unreachable (from
+	// PollInterval, doubling): an edge keeps serving what it has, and a fleet of edges must not
+	// hammer a database that is coming back.
+	reloadBackoffMax = 5 * time.Second
+)
+
+// follow keeps the configuration current until ctx ends: on every signal of the change feed and
+// every poll.
+func (e *Edge) follow(ctx context.Context) {
+	watch := e.db.WatchChanges(ctx, e.log)
+	defer func() { <-watch.Done() }()
+	failures := 0
+	retry := backoff.Policy{Min: e.poll, Max: reloadBackoffMax}
+	t := time.NewTimer(e.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-watch.C:
+		case <-t.C:
+		}
+		_, err := e.reload(ctx, false)
+		next := e.poll
+		if watch.Listening() {
+			next = listeningPoll
+		}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			failures++
+			e.metrics.reloadFailed()
+			if failures == 1 {
+				e.log.Warn("edge: configuration reload failed; serving the configuration in service", "generation", e.Generation(), "err", err)
+			}
+			next = max(next, retry.Delay(failures))
+		default:
+			if failures > 0 {
+				e.log.Info("edge: configuration reloads again", "failed_attempts", failures, "generation", e.Generation())
+			}
+			failures = 0
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(next)
+	}
+}
+
+// reload compares the store's configuration generation with the snapshot in service and, when it
+// moved (or on the first load), loads what edges serve in one snapshot and swaps it in, purges what
+// the change asks to purge, and has the registry report the new generation at once. It reports
+// whether the snapshot changed.
+func (e *Edge) reload(ctx context.Context, first bool) (bool, error) {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
 	cur := e.snap.Load()
-	gen, err := e.db.ConfigGeneration(ctx)
-	if err != nil {
-		return err
+	if cur != nil {
+		gen, err := e.db.ConfigGeneration(ctx)
+		if err != nil {
+			return false, err
+		}
+		if gen == cur.generation {
+			return false, nil
+		}
 	}
-	origins, err := e.db.ListOrigins(ctx)
+	served, err := e.db.Served(ctx)
 	if err != nil {
-		return err
-	}
-	if cur != nil && gen == cur.generation && sameOrigins(origins, cur.origins) {
-		return nil
-	}
-	// LiveDistributions reads the rows and the generation they reflect in one snapshot, so a
-	// change committed meanwhile shows up as a newer generation at the next poll.
-	gen, rows, err := e.db.LiveDistributions(ctx)
-	if err != nil {
-		return err
+		return false, err
 	}
 	var gone []string
 	if first {
 		if gone, err = e.deletedHosts(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
-	next, errs := buildSnapshot(gen, rows, origins, cur, gone)
+	next, errs := buildSnapshot(served.Generation, served.Distributions, served.Origins, cur, gone)
 	for _, err := range errs {
 		e.log.Error("edge: distribution not served", "err", err)
 	}
@@ -51,9 +113,10 @@ func (e *Edge) reload(ctx context.Context, first bool) error {
 	if cur != nil {
 		e.purgeChanged(cur, next)
 	}
-	e.metrics.loaded(gen)
-	e.log.Debug("edge: configuration loaded", "generation", gen, "distributions", len(next.byID), "origins", len(origins))
-	return nil
+	e.metrics.loaded(served.Generation)
+	e.reportSoon()
+	e.log.Debug("edge: configuration loaded", "generation", served.Generation, "distributions", len(next.byID), "origins", len(served.Origins))
+	return true, nil
 }
 
 // purgeChanged purges the cache of every distribution whose CacheResetAt moved
@@ -88,10 +151,4 @@ func (e *Edge) deletedHosts(ctx context.Context) ([]string, error) {
 		}
 	}
 	return hosts, nil
-}
-
-func sameOrigins(a, b []store.Origin) bool {
-	return slices.EqualFunc(a, b, func(x, y store.Origin) bool {
-		return x.Name == y.Name && x.RegionName == y.RegionName && x.URL == y.URL && x.ResourceType == y.ResourceType
-	})
 }

@@ -10,6 +10,9 @@ import (
 type CacheReset struct {
 	DistributionID, AccountID, Status string
 	CreateTime                        time.Time
+	// Generation is the configuration generation that carries the reset: an edge serving it (or a
+	// newer one) has purged the distribution's cache. Set by the store when the insert commits.
+	Generation int64
 }
 
 func scanCacheReset(s scanner) (CacheReset, error) {
@@ -17,7 +20,7 @@ func scanCacheReset(s scanner) (CacheReset, error) {
 		c       CacheReset
 		created int64
 	)
-	if err := s.Scan(&c.DistributionID, &c.AccountID, &c.Status, &created); err != nil {
+	if err := s.Scan(&c.DistributionID, &c.AccountID, &c.Status, &created, &c.Generation); err != nil {
 		return CacheReset{}, err
 	}
 	c.CreateTime = fromMicros(created)
@@ -28,7 +31,7 @@ func scanCacheReset(s scanner) (CacheReset, error) {
 // distribution of the account), or ErrNotFound. Resets with equal CreateTime are told apart by
 // insertion order.
 func (r queries) LatestCacheReset(ctx context.Context, accountID, distributionID string) (*CacheReset, error) {
-	q, args := "SELECT distribution_id, account_id, status, create_time FROM cache_resets WHERE account_id = ?", []any{accountID}
+	q, args := "SELECT distribution_id, account_id, status, create_time, generation FROM cache_resets WHERE account_id = ?", []any{accountID}
 	if distributionID != "" {
 		q, args = q+" AND distribution_id = ?", append(args, distributionID)
 	}
@@ -36,7 +39,8 @@ func (r queries) LatestCacheReset(ctx context.Context, accountID, distributionID
 	return one(row, scanCacheReset, "latest cache reset")
 }
 
-// InsertCacheReset records a cache reset. ErrNotFound if the distribution does not exist.
+// InsertCacheReset records a cache reset; c.Generation is set when the transaction commits. ErrNotFound
+// if the distribution does not exist.
 func (tx *Tx) InsertCacheReset(ctx context.Context, c *CacheReset) error {
 	seq, err := tx.nextSeq(ctx, metaCacheResetSeq)
 	if err != nil {
@@ -44,7 +48,14 @@ func (tx *Tx) InsertCacheReset(ctx context.Context, c *CacheReset) error {
 	}
 	c.CreateTime = normalize(c.CreateTime)
 	_, err = tx.execGuarded(ctx, fmt.Sprintf("insert cache reset for %q", c.DistributionID),
-		"INSERT INTO cache_resets (seq, distribution_id, account_id, status, create_time) VALUES (?, ?, ?, ?, ?)",
-		seq, c.DistributionID, c.AccountID, c.Status, toMicros(c.CreateTime))
-	return err
+		"INSERT INTO cache_resets (seq, distribution_id, account_id, status, create_time, generation) VALUES (?, ?, ?, ?, ?, ?)",
+		seq, c.DistributionID, c.AccountID, c.Status, toMicros(c.CreateTime), int64(pendingGeneration))
+	if err != nil {
+		return err
+	}
+	tx.servedChanged(stamp{
+		query: "UPDATE cache_resets SET generation = ? WHERE seq = ? AND generation = -1",
+		key:   seq, into: &c.Generation,
+	})
+	return nil
 }

@@ -130,7 +130,7 @@ func (tx *Tx) UpdateCertificate(ctx context.Context, c *Certificate) error {
 		return fmt.Errorf("store: update certificate %q: %w", c.Name, err)
 	}
 	if before != c.ChainPEM {
-		tx.wroteServingConfig = true
+		tx.servedChanged()
 	}
 	return requireRow(res, fmt.Sprintf("update certificate %q", c.Name))
 }
@@ -142,7 +142,11 @@ func (tx *Tx) DeleteCertificate(ctx context.Context, id string, at time.Time) er
 	if err != nil {
 		return fmt.Errorf("store: delete certificate %q: %w", id, err)
 	}
-	return requireRow(res, fmt.Sprintf("delete certificate %q", id))
+	if err := requireRow(res, fmt.Sprintf("delete certificate %q", id)); err != nil {
+		return err
+	}
+	tx.servedChanged()
+	return nil
 }
 
 // PKIEntry is installation-wide key material (the pki table): the CA root, the edge's default
@@ -189,7 +193,7 @@ func (tx *Tx) InsertPKIIfAbsent(ctx context.Context, e *PKIEntry) (bool, error) 
 		return false, fmt.Errorf("store: insert pki %q: %w", e.Name, err)
 	}
 	if n > 0 {
-		tx.wroteServingConfig = true
+		tx.servedChanged()
 	}
 	return n > 0, nil
 }
@@ -205,6 +209,6 @@ func (tx *Tx) PutPKI(ctx context.Context, e *PKIEntry) error {
 	if err != nil {
 		return fmt.Errorf("store: put pki %q: %w", e.Name, err)
 	}
-	tx.wroteServingConfig = true
+	tx.servedChanged()
 	return nil
 }

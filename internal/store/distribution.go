@@ -29,10 +29,14 @@ type Distribution struct {
 	Config             []byte    // JSON owned by the control plane (origin, behaviours, tags, ...); opaque here; empty reads back as nil
 	Version            int64     // 1 after insert; incremented by every UpdateDistribution and DeleteDistribution
 	DeletedAt          *time.Time
+	// DeployGeneration is the configuration generation that carries the change Status reports on:
+	// the insert, or the last update that moved DeployedAt. Edges serving it (or a newer one) serve
+	// the change. The store sets it when the transaction commits; writes ignore the field.
+	DeployGeneration int64
 }
 
 const distributionColumns = `id, account_id, name, domain_name, bundle_id, bundle_changed_cycle, is_enabled,
-	created_at, updated_at, deployed_at, cache_reset_at, config, version, deleted_at`
+	created_at, updated_at, deployed_at, cache_reset_at, config, version, deleted_at, deploy_generation`
 
 func scanDistribution(s scanner) (Distribution, error) {
 	var (
@@ -42,7 +46,7 @@ func scanDistribution(s scanner) (Distribution, error) {
 		deleted                             sql.NullInt64
 	)
 	err := s.Scan(&d.ID, &d.AccountID, &d.Name, &d.DomainName, &d.BundleID, &d.BundleChangedCycle, &d.IsEnabled,
-		&created, &updated, &deployed, &resetAt, &config, &d.Version, &deleted)
+		&created, &updated, &deployed, &resetAt, &config, &d.Version, &deleted, &d.DeployGeneration)
 	if err != nil {
 		return Distribution{}, err
 	}
@@ -159,21 +163,22 @@ func (tx *Tx) InsertDistribution(ctx context.Context, d *Distribution) error {
 	}
 	normalizeDistribution(d)
 	_, err := tx.execGuarded(ctx, fmt.Sprintf("insert distribution %q", d.Name),
-		"INSERT INTO distributions ("+distributionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"INSERT INTO distributions ("+distributionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.ID, d.AccountID, d.Name, d.DomainName, d.BundleID, d.BundleChangedCycle, d.IsEnabled,
 		toMicros(d.CreatedAt), toMicros(d.UpdatedAt), toMicros(d.DeployedAt), toMicros(d.CacheResetAt),
-		configText(d.Config), int64(1), toNullMicros(d.DeletedAt))
+		configText(d.Config), int64(1), toNullMicros(d.DeletedAt), int64(pendingGeneration))
 	if err != nil {
 		return err
 	}
 	d.Version = 1
-	tx.wroteServingConfig = true
+	tx.servedChanged(deployStamp(d))
 	return nil
 }
 
-// UpdateDistribution writes every mutable field of d (all but ID, AccountID, CreatedAt and DeletedAt)
-// to the live row with d.ID, provided the row is still at d.Version; it then increments Version in the
-// row and in d. ErrNotFound if the row is missing or deleted; ErrExists on a name/domain clash;
+// UpdateDistribution writes every mutable field of d (all but ID, AccountID, CreatedAt, DeletedAt and
+// DeployGeneration) to the live row with d.ID, provided the row is still at d.Version; it then
+// increments Version in the row and in d. When DeployedAt moves, the change is one the edges must
+// deploy: DeployGeneration becomes the transaction's generation at commit. ErrNotFound if the row is missing or deleted; ErrExists on a name/domain clash;
 // ErrConflict if another transaction updated the row since d was read (DB.Tx then retries fn, which
 // reads again — read with GetDistributionForUpdate and this never happens).
 func (tx *Tx) UpdateDistribution(ctx context.Context, d *Distribution) error {
@@ -182,11 +187,15 @@ func (tx *Tx) UpdateDistribution(ctx context.Context, d *Distribution) error {
 	}
 	normalizeDistribution(d)
 	res, err := tx.execGuarded(ctx, fmt.Sprintf("update distribution %q", d.Name),
+		// SET expressions read the row as it was (both engines), so the CASE compares with the old
+		// deployed_at.
 		"UPDATE distributions SET name = ?, domain_name = ?, bundle_id = ?, bundle_changed_cycle = ?, is_enabled = ?,"+
-			" updated_at = ?, deployed_at = ?, cache_reset_at = ?, config = ?, version = version + 1"+
+			" updated_at = ?, deploy_generation = CASE WHEN deployed_at <> ? THEN ? ELSE deploy_generation END,"+
+			" deployed_at = ?, cache_reset_at = ?, config = ?, version = version + 1"+
 			" WHERE id = ? AND version = ? AND deleted_at IS NULL",
 		d.Name, d.DomainName, d.BundleID, d.BundleChangedCycle, d.IsEnabled,
-		toMicros(d.UpdatedAt), toMicros(d.DeployedAt), toMicros(d.CacheResetAt), configText(d.Config),
+		toMicros(d.UpdatedAt), toMicros(d.DeployedAt), int64(pendingGeneration),
+		toMicros(d.DeployedAt), toMicros(d.CacheResetAt), configText(d.Config),
 		d.ID, d.Version)
 	if err != nil {
 		return err
@@ -195,8 +204,16 @@ func (tx *Tx) UpdateDistribution(ctx context.Context, d *Distribution) error {
 		return tx.explainMissedUpdate(ctx, d, err)
 	}
 	d.Version++
-	tx.wroteServingConfig = true
+	tx.servedChanged(deployStamp(d))
 	return nil
+}
+
+// deployStamp fills d's deploy_generation if its write left it pending.
+func deployStamp(d *Distribution) stamp {
+	return stamp{
+		query: "UPDATE distributions SET deploy_generation = ? WHERE id = ? AND deploy_generation = -1",
+		key:   d.ID, into: &d.DeployGeneration,
+	}
 }
 
 // explainMissedUpdate tells ErrNotFound from a version conflict after an UPDATE matched no row.
@@ -225,7 +242,7 @@ func (tx *Tx) DeleteDistribution(ctx context.Context, id string, at time.Time) e
 	if err := requireRow(res, fmt.Sprintf("delete distribution %q", id)); err != nil {
 		return err
 	}
-	tx.wroteServingConfig = true
+	tx.servedChanged()
 	return nil
 }
 

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -68,6 +72,33 @@ func isRetryable(err error) bool {
 	}
 	c, ok := pgCode(err)
 	return ok && (c == pgSerializationFailure || c == pgDeadlockDetected)
+}
+
+// Unavailable reports whether err says that the database could not be reached or went away, as
+// opposed to refusing a statement: a connection refused, reset or cut short, a timeout on the network,
+// a PostgreSQL server shutting down, starting up or out of connections, a database/sql connection gone
+// bad; for SQLite, an I/O error, a full disk or a file it cannot open. Whoever gets it answers "try
+// again later" and retries with backoff; nothing about the request itself was wrong.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if c, ok := pgCode(err); ok {
+		// Class 08 "Connection Exception"; 57P01 admin_shutdown, 57P02 crash_shutdown,
+		// 57P03 cannot_connect_now; 53300 too_many_connections (PostgreSQL docs, Appendix A).
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "53300"
+	}
+	if c, ok := sqliteCode(err); ok {
+		switch c & 0xff {
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+			return true
+		}
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // mapWriteError turns constraint failures of either driver into the store's sentinels.

@@ -69,12 +69,31 @@ func TestConfigGeneration(t *testing.T) {
 			})
 		}
 
-		gen, live, err := db.LiveDistributions(ctx)
+		// Origins are served too: registering or moving one is a change, registering it again as it
+		// is (every node does at start) is not.
+		origin := Origin{Name: "web", RegionName: "us-east-1", ResourceType: "Instance", URL: "http://a.example", CreatedAt: testTime}
+		for _, step := range []struct {
+			what string
+			url  string
+			bump int64
+		}{{"new origin", "http://a.example", 1}, {"same origin again", "http://a.example", 0}, {"origin moved", "http://b.example", 1}} {
+			before, _ := db.ConfigGeneration(ctx)
+			origin.URL = step.url
+			if err := db.PutOrigin(ctx, origin); err != nil {
+				t.Fatal(err)
+			}
+			if after, _ := db.ConfigGeneration(ctx); after-before != step.bump {
+				t.Errorf("%s: generation went %d -> %d, want +%d", step.what, before, after, step.bump)
+			}
+		}
+
+		served, err := db.Served(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want, _ := db.ConfigGeneration(ctx); gen != want || len(live) != 2 {
-			t.Fatalf("LiveDistributions = generation %d with %v; want %d with api and img", gen, distNames(live), want)
+		if want, _ := db.ConfigGeneration(ctx); served.Generation != want || len(served.Distributions) != 2 || len(served.Origins) != 1 {
+			t.Fatalf("Served = generation %d with %v and %d origins; want %d with api and img and 1 origin",
+				served.Generation, distNames(served.Distributions), len(served.Origins), want)
 		}
 	})
 }

@@ -40,14 +40,22 @@ func (r queries) ListOrigins(ctx context.Context) ([]Origin, error) {
 }
 
 // PutOrigin creates the origin or, if (RegionName, Name) exists, replaces its ResourceType and URL;
-// CreatedAt stays that of the first Put. It runs in its own transaction.
+// CreatedAt stays that of the first Put. It runs in its own transaction, which changes what edges
+// serve (a new configuration generation) only when the row changed: every node registers its
+// --origin flags at start.
 func (db *DB) PutOrigin(ctx context.Context, o Origin) error {
 	return db.Tx(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, "INSERT INTO origins ("+originColumns+") VALUES (?, ?, ?, ?, ?)"+
-			" ON CONFLICT (region_name, name) DO UPDATE SET resource_type = excluded.resource_type, url = excluded.url",
+		res, err := tx.exec(ctx, "INSERT INTO origins ("+originColumns+") VALUES (?, ?, ?, ?, ?)"+
+			" ON CONFLICT (region_name, name) DO UPDATE SET resource_type = excluded.resource_type, url = excluded.url"+
+			" WHERE origins.resource_type <> excluded.resource_type OR origins.url <> excluded.url",
 			o.Name, o.RegionName, o.ResourceType, o.URL, toMicros(o.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("store: put origin %s/%s: %w", o.RegionName, o.Name, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: put origin %s/%s: %w", o.RegionName, o.Name, err)
+		} else if n > 0 {
+			tx.servedChanged()
 		}
 		return nil
 	})

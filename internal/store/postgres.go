@@ -29,10 +29,12 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	pool.SetMaxIdleConns(postgresMaxConns / 4)
 	// Recycle idle connections so a server restart or failover does not leave stale ones behind.
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	if err := pool.PingContext(ctx); err != nil {
+	// The schema names the change channel (changes.go); reading it is also the ping.
+	var schema sql.NullString
+	if err := pool.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		pool.Close()
 		// The DSN may hold a password: never echo it.
 		return nil, fmt.Errorf("store: ping postgres: %w", err)
 	}
-	return &DB{dialect: dialect{name: DriverPostgres}, write: pool, read: pool}, nil
+	return &DB{dialect: dialect{name: DriverPostgres}, write: pool, read: pool, dsn: dsn, channel: changeChannel(schema.String)}, nil
 }

@@ -32,6 +32,8 @@ type Reader interface {
 	ListLiveDistributions(ctx context.Context) ([]Distribution, error)
 	ListAllDistributions(ctx context.Context, accountID string) ([]Distribution, error)
 	ConfigGeneration(ctx context.Context) (int64, error)
+	LiveEdges(ctx context.Context, timeout time.Duration) (EdgeFleet, error)
+	ListEdges(ctx context.Context) ([]EdgeNode, error)
 	GetOperation(ctx context.Context, accountID, id string) (*Operation, error)
 	ListOperations(ctx context.Context, accountID string, afterSeq int64, limit int) ([]Operation, error)
 	ListOperationsForResource(ctx context.Context, accountID, resourceName string, afterSeq int64, limit int) ([]Operation, error)

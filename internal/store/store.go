@@ -61,6 +61,13 @@ type DB struct {
 	// retries counts transactions DB.Tx ran again; tests use it to prove that locking, not retrying,
 	// is what keeps concurrent rule checks correct.
 	retries atomic.Int64
+
+	// changes signals this process's watchers after each commit that drew a generation (changes.go).
+	changes feed
+	// channel is the PostgreSQL NOTIFY channel of the store's schema; "" on SQLite.
+	channel string
+	// dsn opens the change listener's own connection (PostgreSQL).
+	dsn string
 }
 
 // Open opens the database named by cfg, pings it and applies every pending migration.

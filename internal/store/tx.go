@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/sailcdn/sailcdn/internal/backoff"
 )
 
 // Tx is one read-write transaction, handed to the function given to DB.Tx. It offers every read of
@@ -16,9 +17,10 @@ type Tx struct {
 	queries
 	tx *sql.Tx
 
-	// wroteServingConfig makes the commit bump config_generation (see bumpConfigGeneration): the
-	// transaction wrote something the edge serves from (distributions, issued certificates, pki).
-	wroteServingConfig bool
+	// served makes the commit draw a new configuration generation, fill stamps with it and notify
+	// the edges (see servedChanged, publishGeneration).
+	served bool
+	stamps []stamp
 }
 
 // txAttempts bounds how often DB.Tx runs fn when the database asks for a retry.
@@ -42,7 +44,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 1; attempt <= txAttempts; attempt++ {
 		if attempt > 1 {
-			if werr := backoff(ctx, attempt); werr != nil {
+			if werr := backoff.Sleep(ctx, txBackoff.Delay(attempt-1)); werr != nil {
 				return errors.Join(werr, err)
 			}
 			db.retries.Add(1)
@@ -71,8 +73,10 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if tx.wroteServingConfig {
-		if err := tx.bumpConfigGeneration(ctx); err != nil {
+	var gen int64
+	if tx.served {
+		var err error
+		if gen, err = tx.publishGeneration(ctx, db.channel); err != nil {
 			return err
 		}
 	}
@@ -80,23 +84,20 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if tx.served {
+		for _, s := range tx.stamps {
+			if s.applied && s.into != nil {
+				*s.into = gen
+			}
+		}
+		db.changes.signal()
+	}
 	return nil
 }
 
-// backoff sleeps before attempt (2, 3, ...): 10 ms doubling, with full jitter so that transactions
+// txBackoff spaces the attempts of a transaction: 10 ms doubling, with jitter so that transactions
 // that collided do not collide again in lockstep.
-func backoff(ctx context.Context, attempt int) error {
-	d := 10 * time.Millisecond << (attempt - 2)
-	d = d/2 + rand.N(d/2+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var txBackoff = backoff.Policy{Min: 10 * time.Millisecond, Max: time.Second}
 
 // execGuarded runs one write inside a savepoint. On PostgreSQL any failed statement aborts the whole
 // transaction (every later statement fails with 25P02); rolling back to the savepoint keeps the
