@@ -10,6 +10,8 @@ import (
 	"github.com/sailcdn/sailcdn/internal/auth"
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/control"
+	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 	"github.com/sailcdn/sailcdn/internal/loopback"
 	"github.com/sailcdn/sailcdn/internal/store"
@@ -62,8 +64,14 @@ type ControlConfig struct {
 	MaxDistributions int
 	// PageSize of GetDistributions (--page-size). Default 25.
 	PageSize int
-	// DeployDelay is how long a change reports InProgress before Deployed (--deploy-delay). Default 2s.
+	// DeployDelay is the least time a change reports InProgress before Deployed, and a cache reset
+	// InProgress before Completed (--deploy-delay). Default 2s. Beyond it they wait for every live
+	// edge to serve them.
 	DeployDelay time.Duration
+	// EdgeTimeout is how long an edge may stay silent in the store's edge registry and still count as
+	// live, that is, be waited for before a change reports Deployed (--edge-timeout). Default
+	// DefaultEdgeTimeout (10s); at least MinEdgeTimeout.
+	EdgeTimeout time.Duration
 }
 
 // APIConfig is the API port of nodes with RoleAll or RoleAPI: the Lightsail API at POST /, the
@@ -181,8 +189,19 @@ func (c *Config) validate() error {
 	if c.Edge.CacheSize < 0 {
 		return fmt.Errorf("--cache-size %d: must be positive", c.Edge.CacheSize)
 	}
+	if t := c.Control.EdgeTimeout; t != 0 && t < MinEdgeTimeout {
+		return fmt.Errorf("--edge-timeout %s: must be at least %s (edges report every %s, and one late heartbeat must not make an edge look dead)",
+			t, MinEdgeTimeout, edge.HeartbeatInterval)
+	}
 	return nil
 }
+
+// Edge timeouts: how long an edge may stay silent and still count as live.
+const (
+	DefaultEdgeTimeout = control.DefaultEdgeTimeout
+	// MinEdgeTimeout is the shortest --edge-timeout: three heartbeats.
+	MinEdgeTimeout = 3 * edge.HeartbeatInterval
+)
 
 // port names a listen address by its flag, for error messages.
 type port struct{ flag, addr string }

@@ -131,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		c := cfg.Control
 		n.Control = control.New(control.Config{
 			Store: n.Store, Clock: n.Clock, Catalog: c.Catalog, EdgeDomain: c.EdgeDomain,
-			MaxDistributions: c.MaxDistributions, DeployDelay: c.DeployDelay, PageSize: c.PageSize,
+			MaxDistributions: c.MaxDistributions, DeployDelay: c.DeployDelay, EdgeTimeout: c.EdgeTimeout, PageSize: c.PageSize,
 			Certificates: n.Certificates.Control, Logger: n.log,
 		})
 		watcher = &usage.Watcher{DB: n.Store, Catalog: c.Catalog, Clock: n.Clock, Logger: n.log}

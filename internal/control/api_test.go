@@ -19,6 +19,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -181,11 +182,12 @@ func testCreateDistributionDefaults(t *testing.T, b sailtest.Backend) {
 		t.Fatalf("GetOperation: %v %+v", err, got)
 	}
 
-	// InProgress is observable, then it settles on Deployed.
+	// InProgress is observable, then it settles on Deployed once the deploy delay has passed and the
+	// node's edge serves it (it reloads within milliseconds of the commit, but not synchronously).
 	e.Clock.Advance(time.Second)
-	if st := aws.ToString(getOne(t, c, "site-cdn").Status); st != "Deployed" {
-		t.Errorf("status after the deploy delay = %q, want Deployed", st)
-	}
+	wait.Until(t, 5*time.Second, "Deployed after the deploy delay", func() bool {
+		return aws.ToString(getOne(t, c, "site-cdn").Status) == "Deployed"
+	})
 }
 
 func isInvalid(code string) func(*testing.T, error) {
@@ -532,10 +534,16 @@ func testCacheReset(t *testing.T, b sailtest.Backend) {
 	}
 	e.Clock.Advance(2 * time.Second)
 	for _, name := range []*string{aws.String("cached"), nil} {
-		latest, err = c.GetDistributionLatestCacheReset(ctx, &ls.GetDistributionLatestCacheResetInput{DistributionName: name})
-		if err != nil || aws.ToString(latest.Status) != "Completed" {
-			t.Fatalf("latest (%v): %v %+v", name, err, latest)
-		}
+		wait.For(t, 5*time.Second, "the reset to complete once the edge has purged", func() error {
+			latest, err = c.GetDistributionLatestCacheReset(ctx, &ls.GetDistributionLatestCacheResetInput{DistributionName: name})
+			if err != nil {
+				t.Fatalf("latest (%v): %v", aws.ToString(name), err)
+			}
+			if st := aws.ToString(latest.Status); st != "Completed" {
+				return fmt.Errorf("status %q", st)
+			}
+			return nil
+		})
 	}
 	_, err = c.ResetDistributionCache(ctx, &ls.ResetDistributionCacheInput{DistributionName: aws.String("ghost")})
 	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")

@@ -10,20 +10,12 @@ import (
 )
 
 // Cache reset status strings, as CloudFront reports invalidations (reference §8.3). A reset is
-// "InProgress" until the edge has had time to apply it (it reloads configuration at least every second),
-// then "Completed".
+// "InProgress" until every live edge has purged (it serves the reset's generation), and for at least
+// the deploy delay, then "Completed" (deploy.go).
 const (
 	resetInProgress = "InProgress"
 	resetCompleted  = "Completed"
-	resetSettleTime = time.Second
 )
-
-func resetStatus(created, now time.Time) string {
-	if now.Before(created.Add(resetSettleTime)) {
-		return resetInProgress
-	}
-	return resetCompleted
-}
 
 // ResetDistributionCache purges every cached object of the distribution; the next request for any of
 // them goes to the origin. Lightsail has no per-path invalidation (DG FAQ).
@@ -73,8 +65,14 @@ func (s *Service) GetDistributionLatestCacheReset(ctx context.Context, in *light
 	if err != nil {
 		return nil, err
 	}
+	status := resetInProgress
+	if done, err := s.deployed(ctx, r.CreateTime.Add(s.deployDelay), r.Generation, s.clock.Now()); err != nil {
+		return nil, err
+	} else if done {
+		status = resetCompleted
+	}
 	return &lightsail.GetDistributionLatestCacheResetResult{
-		Status:     ptr(resetStatus(r.CreateTime, s.clock.Now())),
+		Status:     ptr(status),
 		CreateTime: lightsail.NewTimestamp(r.CreateTime),
 	}, nil
 }

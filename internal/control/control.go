@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sailcdn/sailcdn/internal/billing"
@@ -28,9 +29,13 @@ type Config struct {
 	EdgeDomain string
 	// MaxDistributions per account (default 20, Lightsail's quota, reference §5.14).
 	MaxDistributions int
-	// DeployDelay is how long a created or changed distribution reports "InProgress" before "Deployed"
-	// (default 2s: short enough for CI, long enough for a client to observe the transition).
+	// DeployDelay is the least time a created or changed distribution reports "InProgress" before
+	// "Deployed", and a cache reset before "Completed" (default 2s: short enough for CI, long enough for
+	// a client to observe the transition). Beyond it they wait for every live edge (see EdgeTimeout).
 	DeployDelay time.Duration
+	// EdgeTimeout is how long an edge may stay silent in the store's edge registry and still count as
+	// live: a change is Deployed once every live edge serves it (default DefaultEdgeTimeout).
+	EdgeTimeout time.Duration
 	// PageSize of GetDistributions (default 25). Lower it to exercise a client's pagination.
 	PageSize int
 	// Certificates configures validation and issuance of Lightsail certificates.
@@ -46,9 +51,13 @@ type Service struct {
 	edgeDomain  string
 	maxDist     int
 	deployDelay time.Duration
+	edgeTimeout time.Duration
 	pageSize    int
 	certs       CertificateConfig
 	log         *slog.Logger
+
+	// servedFloor is a generation every live edge was seen serving (see deployed).
+	servedFloor atomic.Int64
 }
 
 var _ lightsail.API = (*Service)(nil)
@@ -62,6 +71,7 @@ func New(cfg Config) *Service {
 		edgeDomain:  cfg.EdgeDomain,
 		maxDist:     cfg.MaxDistributions,
 		deployDelay: cfg.DeployDelay,
+		edgeTimeout: cfg.EdgeTimeout,
 		pageSize:    cfg.PageSize,
 		certs:       cfg.Certificates,
 		log:         cfg.Logger,
@@ -80,6 +90,9 @@ func New(cfg Config) *Service {
 	}
 	if s.deployDelay <= 0 {
 		s.deployDelay = 2 * time.Second
+	}
+	if s.edgeTimeout <= 0 {
+		s.edgeTimeout = DefaultEdgeTimeout
 	}
 	if s.pageSize <= 0 {
 		s.pageSize = 25

@@ -72,14 +72,16 @@ func persistentConfig(cfg *lightsail.LightsailDistribution) ([]byte, error) {
 }
 
 // view renders a stored distribution as the API returns it.
-func (s *Service) view(d *store.Distribution, now time.Time) (*lightsail.LightsailDistribution, error) {
+func (s *Service) view(ctx context.Context, d *store.Distribution, now time.Time) (*lightsail.LightsailDistribution, error) {
 	cfg, err := loadConfig(d)
 	if err != nil {
 		return nil, err
 	}
-	status := StatusDeployed
-	if now.Before(d.DeployedAt) {
-		status = StatusInProgress
+	status := StatusInProgress
+	if ok, err := s.deployed(ctx, d.DeployedAt, d.DeployGeneration, now); err != nil {
+		return nil, err
+	} else if ok {
+		status = StatusDeployed
 	}
 	cfg.Name = ptr(d.Name)
 	cfg.Arn = ptr(distributionARN(d.AccountID, d.ID))
@@ -340,7 +342,7 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 	if err != nil {
 		return nil, err
 	}
-	view, err := s.view(d, now)
+	view, err := s.view(ctx, d, now)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +374,7 @@ func (s *Service) GetDistributions(ctx context.Context, in *lightsail.GetDistrib
 		if err != nil {
 			return nil, err
 		}
-		v, err := s.view(d, now)
+		v, err := s.view(ctx, d, now)
 		if err != nil {
 			return nil, err
 		}
@@ -392,7 +394,7 @@ func (s *Service) GetDistributions(ctx context.Context, in *lightsail.GetDistrib
 		out.NextPageToken = ptr(encodeToken("d", rows[len(rows)-1].Name))
 	}
 	for i := range rows {
-		v, err := s.view(&rows[i], now)
+		v, err := s.view(ctx, &rows[i], now)
 		if err != nil {
 			return nil, err
 		}
