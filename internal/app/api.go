@@ -9,6 +9,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/lightsail"
 	"github.com/sailcdn/sailcdn/internal/sigv4"
+	"github.com/sailcdn/sailcdn/internal/store"
 )
 
 // newVerifier checks SigV4 against keys. Its clock is the wall clock: clients sign with real time,
@@ -42,7 +43,14 @@ func newLightsailAPI(ctl *control.Service, v *sigv4.Verifier, n *Node) http.Hand
 				AccessKeyID: cred.AccessKeyID,
 			}), nil
 		},
-		Internal: func(error) awsjson.APIError {
+		Internal: func(err error) awsjson.APIError {
+			if store.Unavailable(err) {
+				// The database is restarting or out of reach: say so, so that a client (and its
+				// operator) knows to retry rather than to look for a bug. Every SDK retries a 500.
+				return lightsail.Errorf(lightsail.ServiceFailure, "StoreUnavailable",
+					"The service cannot reach its database at the moment. Try again in a few seconds; a change answered with this error may or may not have been applied, so read it back before repeating it.").
+					WithTip("Retry with backoff; the service recovers by itself when its database is back.")
+			}
 			return lightsail.Errorf(lightsail.ServiceFailure, "InternalError", "An internal error occurred. Try again later.")
 		},
 		Logger: n.log,

@@ -72,10 +72,12 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 	}
 	// Requests that need the store fail cleanly, through each surface's one error writer, without
 	// quoting the database's error.
-	_, err := e.Client(sailtest.Alice, "us-east-1").GetDistributions(context.Background(), &ls.GetDistributionsInput{})
+	client := e.Client(sailtest.Alice, "us-east-1")
+	_, err := client.GetDistributions(context.Background(), &ls.GetDistributionsInput{})
 	var serviceErr *types.ServiceException
-	if !errors.As(err, &serviceErr) {
-		t.Errorf("GetDistributions while the store is down: %v, want ServiceException", err)
+	if !errors.As(err, &serviceErr) || aws.ToString(serviceErr.Code) != "StoreUnavailable" ||
+		!strings.Contains(serviceErr.ErrorMessage(), "cannot reach its database") {
+		t.Errorf("GetDistributions while the store is down: %v, want ServiceException StoreUnavailable saying so", err)
 	}
 	r := adminRequest(t, e, http.MethodPost, "/_sailcdn/clock", map[string]string{"now": "2030-01-01T00:00:00Z"}, nil)
 	if m := r.JSON(t); r.Status != http.StatusInternalServerError || m["__type"] != "ServiceException" ||
@@ -90,6 +92,10 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 		}
 		return nil
 	})
+	// The API recovers by itself too: the pool reconnects on the next request.
+	if _, err := client.GetDistributions(context.Background(), &ls.GetDistributionsInput{}); err != nil {
+		t.Errorf("GetDistributions after the store came back: %v", err)
+	}
 }
 
 // Shutdown drains in order: while a viewer's response is still in flight the edge has stopped
