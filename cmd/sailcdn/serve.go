@@ -19,6 +19,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/auth"
 	"github.com/sailcdn/sailcdn/internal/billing"
 	"github.com/sailcdn/sailcdn/internal/httpcache"
+	"github.com/sailcdn/sailcdn/internal/spool"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -32,6 +33,7 @@ type serveFlags struct {
 	bundles     string
 	origins     originFlags
 	cacheSize   byteSize
+	spillMax    byteSize
 	logLevel    string
 	certs       certFlags
 }
@@ -40,7 +42,7 @@ type serveFlags struct {
 // read later, by load.
 func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	c := &app.Config{}
-	f := &serveFlags{cacheSize: httpcache.DefaultMaxBytes}
+	f := &serveFlags{cacheSize: httpcache.DefaultMaxBytes, spillMax: spool.DefaultMaxDiskBytes}
 	lim := app.DefaultAPILimits
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&f.role, "role", string(app.RoleAll), "what this node serves: all (API and viewers), api (no viewers) or edge (viewers; health and metrics on --admin-addr)")
@@ -67,6 +69,8 @@ func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	fs.BoolVar(&c.Edge.NoMetering, "no-metering", false, "serve without metering: no usage rows, no per-distribution traffic metrics (for benchmarks)")
 	fs.BoolVar(&c.Edge.NoFastPath, "no-fast-path", false, "serve every edge request through net/http, without the HTTP/1.1 fast path for cache hits (for comparisons; responses are the same)")
 	fs.StringVar(&c.Edge.AccessLog, "access-log", "", "append one line per edge request to FILE (combined log format plus host, distribution, cache result, request id, seconds)")
+	fs.StringVar(&c.Edge.SpillDir, "spill-dir", "", "directory for usage waiting while the database is unreachable, beyond what memory holds; delivered at the next start if the node stops first (one node per directory; default: memory only)")
+	fs.Var(&f.spillMax, "spill-max", "bound of --spill-dir, e.g. 1GiB")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.certs.register(fs, c)
 	// Environment first, so that flags given on the command line win.
@@ -94,6 +98,7 @@ func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	}
 	c.Role = role
 	c.Edge.CacheSize = int64(f.cacheSize)
+	c.Edge.SpillMaxBytes = int64(f.spillMax)
 	c.Store = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(f.dataDir, "sailcdn.db")}
 	if f.databaseURL != "" {
 		c.Store = store.Config{Driver: store.DriverPostgres, DSN: f.databaseURL}

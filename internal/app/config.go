@@ -106,6 +106,12 @@ type EdgeConfig struct {
 	// HTTPRedirect says which plain-HTTP requests are redirected to HTTPS (--http-redirect):
 	// edge.RedirectCertificate (default), edge.RedirectAlways or edge.RedirectNever.
 	HTTPRedirect string
+	// SpillDir is where usage waiting for an unreachable store is written once more than
+	// spool.DefaultMaxMemoryRows rows wait in memory, and found again at the next start
+	// (--spill-dir). Empty: memory only. One node per directory.
+	SpillDir string
+	// SpillMaxBytes bounds SpillDir (--spill-max). Default spool.DefaultMaxDiskBytes (1 GiB).
+	SpillMaxBytes int64
 }
 
 // AdminConfig is the admin port of edge nodes: /healthz, /readyz and /metrics. Nodes that serve the

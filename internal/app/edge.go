@@ -6,22 +6,32 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/spool"
 )
 
 // newEdge builds the data plane over the node's store: the cache (on the wall clock, which the
 // origins' Date fields are written in), the meter (whose minutes follow the server clock, so usage
-// lands in the billing cycle the control plane sees) and the edge, which loads the configuration once
-// before it returns.
+// lands in the billing cycle the control plane sees) with the spool that delivers its usage to the
+// store through outages, and the edge, which loads the configuration once before it returns.
 func (n *Node) newEdge() error {
 	cfg := n.cfg.Edge
 	var m *meter.Meter
 	if !cfg.NoMetering {
-		var err error
-		if m, err = edge.NewMeter(n.Store, n.Clock, n.Metrics, n.log); err != nil {
+		sp, err := spool.New(spool.Config{
+			Deliver: edge.StoreFlusher(n.Store, n.log), Dir: cfg.SpillDir, MaxDiskBytes: cfg.SpillMaxBytes,
+			Registerer: n.Metrics, Logger: n.log,
+		})
+		if err != nil {
+			return fmt.Errorf("--spill-dir: %w", err)
+		}
+		n.spool = sp
+		m, err = meter.New(meter.Config{Flush: sp.Flush, Now: n.Clock.Now, Registerer: n.Metrics, Logger: n.log})
+		if err != nil {
 			return err
 		}
 	}
@@ -53,17 +63,18 @@ func (n *Node) newEdge() error {
 	return nil
 }
 
-// runEdge runs the edge's configuration loader and meter flusher until stopEdge.
+// runEdge runs the edge's configuration loader, registration and meter flusher, and the spool's
+// deliveries, until stopEdge.
 func (n *Node) runEdge() {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = n.Edge.Run(ctx)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = n.Edge.Run(ctx) })
+	if n.spool != nil {
+		wg.Go(func() { n.spool.Run(ctx) })
+	}
 	n.stopEdge = func() {
 		cancel()
-		<-done
+		wg.Wait()
 	}
 }
 

@@ -37,6 +37,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/control"
 	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/loopback"
+	"github.com/sailcdn/sailcdn/internal/spool"
 	"github.com/sailcdn/sailcdn/internal/store"
 	"github.com/sailcdn/sailcdn/internal/usage"
 )
@@ -65,8 +66,9 @@ type Node struct {
 	api, edge, admin *httpServer // nil for what the role does not serve
 	edgeTLS          *httpServer // the edge's HTTPS port; nil without one
 
-	accessLog io.Closer // the edge's access log file, if any
-	stopEdge  func()    // stops the edge's loader and meter flusher (set by runEdge)
+	accessLog io.Closer    // the edge's access log file, if any
+	spool     *spool.Spool // delivers the meter's usage to the store; nil without metering
+	stopEdge  func()       // stops the edge's loader, registration, meter flusher and spool (set by runEdge)
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup // the clock follower and the quota watcher
 
@@ -293,6 +295,9 @@ func (n *Node) shutdown(ctx context.Context) error {
 		}
 		n.stopEdge()
 		errs = append(errs, n.Edge.Close()) // the fast path's responses finish, then the meter's final flush
+		if n.spool != nil {
+			errs = append(errs, n.spool.Close(ctx)) // delivered, or kept in --spill-dir for the next start
+		}
 	}
 	if n.accessLog != nil {
 		errs = append(errs, n.accessLog.Close())
@@ -318,6 +323,9 @@ func (n *Node) abort() {
 	}
 	if n.Edge != nil {
 		_ = n.Edge.Close()
+	}
+	if n.spool != nil {
+		_ = n.spool.Close(context.Background()) // nothing counted yet; releases --spill-dir
 	}
 	if n.accessLog != nil {
 		n.accessLog.Close()
