@@ -71,6 +71,7 @@ func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	fs.StringVar(&c.Edge.AccessLog, "access-log", "", "append one line per edge request to FILE (combined log format plus host, distribution, cache result, request id, seconds)")
 	fs.StringVar(&c.Edge.SpillDir, "spill-dir", "", "directory for usage waiting while the database is unreachable, beyond what memory holds; delivered at the next start if the node stops first (one node per directory; default: memory only)")
 	fs.Var(&f.spillMax, "spill-max", "bound of --spill-dir, e.g. 1GiB")
+	fs.StringVar(&c.Edge.Parent, "parent", "", "fetch cache misses from this other sailcdn edge of the same database (http://host:port) instead of the origins: tiered caching")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.certs.register(fs, c)
 	// Environment first, so that flags given on the command line win.

@@ -112,6 +112,10 @@ type EdgeConfig struct {
 	SpillDir string
 	// SpillMaxBytes bounds SpillDir (--spill-max). Default spool.DefaultMaxDiskBytes (1 GiB).
 	SpillMaxBytes int64
+	// Parent is the base URL of another sailcdn edge of the same store that this edge fetches its
+	// cache misses from instead of the origins, http(s)://host:port (--parent; tiered caching,
+	// internal/edge/tier.go). Empty: the origins.
+	Parent string
 }
 
 // AdminConfig is the admin port of edge nodes: /healthz, /readyz and /metrics. Nodes that serve the
@@ -194,6 +198,15 @@ func (c *Config) validate() error {
 	}
 	if c.Edge.CacheSize < 0 {
 		return fmt.Errorf("--cache-size %d: must be positive", c.Edge.CacheSize)
+	}
+	if c.Edge.Parent != "" {
+		p, err := edge.ParseParent(c.Edge.Parent)
+		if err != nil {
+			return err
+		}
+		if c.Role.ServesEdge() && p.Host == c.Edge.Addr {
+			return fmt.Errorf("--parent %s is this edge's own address: a parent must be another edge", c.Edge.Parent)
+		}
 	}
 	if t := c.Control.EdgeTimeout; t != 0 && t < MinEdgeTimeout {
 		return fmt.Errorf("--edge-timeout %s: must be at least %s (edges report every %s, and one late heartbeat must not make an edge look dead)",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -43,6 +44,13 @@ func (n *Node) newEdge() error {
 		}
 		access, n.accessLog = f, f
 	}
+	var parent *url.URL
+	if cfg.Parent != "" {
+		var err error
+		if parent, err = edge.ParseParent(cfg.Parent); err != nil {
+			return err
+		}
+	}
 	e, err := edge.New(edge.Config{
 		Store:      n.Store,
 		Clock:      n.Clock,
@@ -55,12 +63,24 @@ func (n *Node) newEdge() error {
 		// HTTPS: the node's certificates; redirects point at the TLS port once it is bound.
 		Certificates: n.Certificates.Edge,
 		HTTPRedirect: cfg.HTTPRedirect,
+		Parent:       parent,
+		Node:         n.edgeNodeName(),
 	})
 	if err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
 	n.Edge = e
 	return nil
+}
+
+// edgeNodeName is how the edge is listed in the store's edge registry: the host name and the edge
+// address as configured.
+func (n *Node) edgeNodeName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown host"
+	}
+	return host + " " + n.cfg.Edge.Addr
 }
 
 // runEdge runs the edge's configuration loader, registration and meter flusher, and the spool's

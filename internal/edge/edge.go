@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"sync"
@@ -84,7 +85,10 @@ type Config struct {
 	// also SetHTTPSPort).
 	HTTPRedirect string
 	HTTPSPort    int
-	Logger       *slog.Logger
+	// Parent is another sailcdn edge of the same store that this edge fetches its misses from
+	// instead of the origins (tier.go; see ParseParent). nil: the origins.
+	Parent *url.URL
+	Logger *slog.Logger
 }
 
 // Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
@@ -122,6 +126,9 @@ type Edge struct {
 
 	id, node string        // the edge's registry id (drawn in New) and name
 	report   chan struct{} // asks the registration loop to report now
+
+	tier       tier        // the parent, and the key that authenticates child requests
+	parentDown atomic.Bool // the last exchange with the parent could not connect (logged once)
 }
 
 // New builds an Edge and loads the configuration once, so that it routes correctly from its first
@@ -183,6 +190,11 @@ func New(cfg Config) (*Edge, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	key, err := e.db.Secret(ctx, "tier")
+	if err != nil {
+		return nil, fmt.Errorf("edge: the store's tier key: %w", err)
+	}
+	e.tier = tier{parent: cfg.Parent, key: []byte(key), self: e.id, now: time.Now}
 	if _, err := e.reload(ctx, true); err != nil {
 		return nil, fmt.Errorf("edge: initial configuration load: %w", err)
 	}

@@ -22,11 +22,15 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	e := f.e
 	d, _ := e.snap.Load().lookup(r.Host)
 	// Unknown, deleted and disabled distributions, refused methods and odd targets get the
-	// edge's own error responses: rare, and serveHTTP's business.
+	// edge's own error responses: rare, and serveHTTP's business. So do child edges' requests,
+	// which are not metered (tier.go).
 	if d == nil || !d.enabled || !d.allowedMethods[r.Method] || !strings.HasPrefix(r.URL.Path, "/") {
 		return false
 	}
 	if !f.tls && e.redirectsToHTTPS(d) {
+		return false
+	}
+	if _, child := r.Header[tierHeader]; child {
 		return false
 	}
 	start := time.Now()

@@ -48,34 +48,57 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// fetcher returns the httpcache.Fetcher for d: one exchange with d's origin, bounded by
-// responseTimeout as CloudFront's origin response timeout is — the time to the first byte of the
-// response, and then the time between two reads of its body.
+// fetcher returns the httpcache.Fetcher for d: one exchange with d's origin — or with the edge's
+// parent (tier.go), which fetches from the origin in turn — bounded by responseTimeout as
+// CloudFront's origin response timeout is: the time to the first byte of the response, and then the
+// time between two reads of its body.
 func (e *Edge) fetcher(d *distribution) httpcache.Fetcher {
 	return func(ctx context.Context, req *http.Request) (*http.Response, error) {
 		if d.origin.base == nil {
 			return nil, fmt.Errorf("%w: %s", errOriginUnreachable, d.origin.missing)
 		}
-		parent := ctx
-		ctx, cancel := context.WithCancel(parent)
-		wd := &watchdog{cancel: cancel, timeout: d.origin.timeout}
-		wd.timer = time.AfterFunc(wd.timeout, wd.fire)
-		resp, err := e.transport.RoundTrip(req.WithContext(ctx))
-		wd.timer.Stop()
-		if err != nil {
-			cancel()
-			if wd.fired.Load() {
-				return nil, fmt.Errorf("%w after %s: %s", errOriginTimeout, wd.timeout, req.URL.Redacted())
+		if e.tier.parent != nil {
+			resp, err := e.exchange(ctx, e.tier.toParent(ctx, req, d), d.origin.timeout+parentTimeoutMargin)
+			if err == nil || !parentUnreachable(err) || req.ContentLength != 0 || ctx.Err() != nil {
+				if err == nil {
+					e.parentDown.Store(false)
+					d.forward.filterSetCookie(resp.Header)
+				}
+				return resp, err
 			}
-			if parent.Err() != nil {
-				return nil, err // the caller's context ended: nobody waits for an answer
+			if !e.parentDown.Swap(true) {
+				e.log.Warn("edge: the parent edge cannot be reached; fetching misses from the origins until it can", "parent", e.tier.parent.String(), "err", err)
 			}
-			return nil, fmt.Errorf("%w: %w", errOriginUnreachable, err)
 		}
-		resp.Body = &watchedBody{ReadCloser: resp.Body, wd: wd}
+		resp, err := e.exchange(ctx, req, d.origin.timeout)
+		if err != nil {
+			return nil, err
+		}
 		d.forward.filterSetCookie(resp.Header)
 		return resp, nil
 	}
+}
+
+// exchange sends req and watches the answer: the first byte within timeout, then each read of the
+// body within timeout.
+func (e *Edge) exchange(parent context.Context, req *http.Request, timeout time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(parent)
+	wd := &watchdog{cancel: cancel, timeout: timeout}
+	wd.timer = time.AfterFunc(wd.timeout, wd.fire)
+	resp, err := e.transport.RoundTrip(req.WithContext(ctx))
+	wd.timer.Stop()
+	if err != nil {
+		cancel()
+		if wd.fired.Load() {
+			return nil, fmt.Errorf("%w after %s: %s", errOriginTimeout, wd.timeout, req.URL.Redacted())
+		}
+		if parent.Err() != nil {
+			return nil, err // the caller's context ended: nobody waits for an answer
+		}
+		return nil, fmt.Errorf("%w: %w", errOriginUnreachable, err)
+	}
+	resp.Body = &watchedBody{ReadCloser: resp.Body, wd: wd}
+	return resp, nil
 }
 
 // watchdog cancels an exchange whose origin stays silent for longer than the timeout.

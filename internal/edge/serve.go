@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ const (
 	msgDisabled    = "this distribution is disabled"
 	msgMethod      = "this distribution does not allow the method "
 	msgBadTarget   = "the request target is not a path"
+	msgLoop        = "this request has already passed this edge: the edges' parents form a loop"
 )
 
 // RequestIDHeader names the response (and origin request) field carrying the edge's request id,
@@ -37,17 +39,23 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := e.ids.next()
 	d, deleted := e.snap.Load().lookup(r.Host)
 	var x requestInfo
-	var mx *meter.Exchange // nil for unknown hosts: the meter counts their bytes as unattributed
-	if d != nil {
+	var mx *meter.Exchange // nil for unknown hosts and child edges: the meter counts their bytes as unattributed
+	child, chain, loop := e.tier.fromChild(r)
+	if d != nil && !child {
 		mx, w = e.meter.Start(w, r, d.id)
+	}
+	if child {
+		r = r.WithContext(context.WithValue(r.Context(), tierChainKey{}, chain))
 	}
 	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid}
 	switch {
+	case loop:
+		writeText(vw, http.StatusLoopDetected, msgLoop)
 	case d == nil && deleted:
 		writeText(vw, http.StatusNotFound, msgDeleted)
 	case d == nil:
 		writeText(vw, http.StatusNotFound, msgUnknownHost)
-	case r.TLS == nil && e.redirectsToHTTPS(d):
+	case r.TLS == nil && !child && e.redirectsToHTTPS(d): // a child redirects its viewers itself
 		x.dist = d
 		e.writeRedirect(vw, r)
 	case !d.enabled:
@@ -62,7 +70,8 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(vw, http.StatusBadRequest, msgBadTarget)
 	default:
 		x.dist = d
-		x.cacheStatus = e.serveDistribution(vw, r, d, rid, false)
+		// A child edge applies the error pages itself (tier.go).
+		x.cacheStatus = e.serveDistribution(vw, r, d, rid, child)
 	}
 	mx.End(vw.status)
 	e.logAccess(start, r, vw, x)
