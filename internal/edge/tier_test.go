@@ -186,7 +186,7 @@ func TestUnreachableParentFallsBackToTheOrigin(t *testing.T) {
 
 func TestParseParent(t *testing.T) {
 	for raw, ok := range map[string]bool{
-		"http://10.0.0.9:8080":  true,
+		"http://10.0.0.9:8080":   true,
 		"https://shield.example": true,
 		"http://host:80/":        true,
 		"ftp://host":             false,
