@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,8 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/sailcdn/sailcdn/internal/sailtest"
-	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // The crash test runs the real binary in a child process: the test binary itself, re-executed into
@@ -47,90 +44,10 @@ func TestCrashServerProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// crashServer is one running child server.
-type crashServer struct {
-	cmd      *exec.Cmd
-	endpoint string
-	edge     string        // host:port of the edge
-	tls      string        // host:port of the edge's TLS port
-	stderr   *bytes.Buffer // written by os/exec's copier; read only after Wait
-	done     chan error    // receives Wait's result once
-}
-
 // startCrashServer starts `sailcdn serve --dev` on dataDir.
-func startCrashServer(t *testing.T, dataDir string) *crashServer {
+func startCrashServer(t *testing.T, dataDir string) *serverProcess {
 	t.Helper()
 	return startServerProcess(t, "--data", dataDir, "--origin", "web=http://origin.localhost:8081/")
-}
-
-// startServerProcess starts `sailcdn serve --dev` with the given store and origin flags in a child
-// process. A port picked free can be taken before the child binds it, so a start that fails is retried
-// on fresh ports.
-func startServerProcess(t *testing.T, flags ...string) *crashServer {
-	t.Helper()
-	for attempt := 1; ; attempt++ {
-		addrs := sailtest.FreeAddrs(t, 3)
-		apiAddr, edgeAddr, tlsAddr := addrs[0], addrs[1], addrs[2]
-		args := append([]string{"-test.run=^TestCrashServerProcess$", "--",
-			"serve", "--dev",
-			"--api-addr", apiAddr,
-			"--edge-addr", edgeAddr,
-			"--edge-tls-addr", tlsAddr,
-			"--max-distributions", "100000",
-			"--deploy-delay", "1s",
-			"--log-level", "warn"}, flags...)
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), crashServerEnv+"=1")
-		s := &crashServer{cmd: cmd, endpoint: "http://" + apiAddr, edge: edgeAddr, tls: tlsAddr, stderr: new(bytes.Buffer), done: make(chan error, 1)}
-		cmd.Stderr = s.stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { s.done <- cmd.Wait() }()
-		t.Cleanup(func() { s.kill() })
-		if err := s.waitReady(15 * time.Second); err == nil {
-			return s
-		} else if attempt == 3 {
-			t.Fatalf("server did not start: %v\n%s", err, s.stderr)
-		}
-		s.kill()
-	}
-}
-
-// waitReady polls the admin clock endpoint, which answers once the API listener is up.
-func (s *crashServer) waitReady(timeout time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
-	return wait.Poll(context.Background(), timeout, func() error {
-		select {
-		case err := <-s.done:
-			s.done <- err
-			return fmt.Errorf("server exited: %v", err)
-		default:
-		}
-		resp, err := client.Get(s.endpoint + "/_sailcdn/clock")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("clock endpoint answers %d", resp.StatusCode)
-		}
-		return nil
-	})
-}
-
-// kill SIGKILLs the server (no-op once it has exited) and returns Wait's result.
-func (s *crashServer) kill() error {
-	select {
-	case err := <-s.done:
-		s.done <- err
-		return err
-	default:
-	}
-	_ = s.cmd.Process.Kill()
-	err := <-s.done
-	s.done <- err
-	return err
 }
 
 func crashClient(endpoint string) *lightsail.Client {
@@ -284,7 +201,7 @@ func TestCrashDurability(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Errorf("server did not stop within 15s of SIGTERM")
 	}
-	for i, s := range []*crashServer{srv, srv2} {
+	for i, s := range []*serverProcess{srv, srv2} {
 		if strings.Contains(s.stderr.String(), "DATA RACE") {
 			t.Errorf("server %d reported a data race:\n%s", i+1, s.stderr)
 		}

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/sailcdn/sailcdn/internal/backoff"
 )
 
 // Sentinel errors. Every method wraps them with %w, so callers test with errors.Is, never on text.
@@ -70,8 +72,23 @@ type DB struct {
 	dsn string
 }
 
-// Open opens the database named by cfg, pings it and applies every pending migration.
+// Open opens the database named by cfg, pings it and applies every pending migration. Several
+// processes may open one database at the same moment: on PostgreSQL the migrations serialise on an
+// advisory lock; an SQLite file still locked by another process's start after the busy timeout (a new
+// file switching to WAL, a migration) is opened again, a few times, with backoff.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	for attempt := 1; ; attempt++ {
+		db, err := open(ctx, cfg)
+		if err == nil || !isRetryable(err) || attempt == txAttempts {
+			return db, err
+		}
+		if werr := backoff.Sleep(ctx, txBackoff.Delay(attempt)); werr != nil {
+			return nil, errors.Join(werr, err)
+		}
+	}
+}
+
+func open(ctx context.Context, cfg Config) (*DB, error) {
 	var (
 		db  *DB
 		err error
