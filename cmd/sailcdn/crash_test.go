@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
 )
 
 // The crash test runs the real binary in a child process: the test binary itself, re-executed into
