@@ -9,6 +9,7 @@
 //	GET/POST /_sailcdn/origins        list or register origins (admins)
 //	GET      /_sailcdn/usage          each distribution's cycle against its quota (admins)
 //	GET      /_sailcdn/ca.pem         the root certificate of sailcdn's CA (open: it is public)
+//	GET      /_sailcdn/edges          the edge registry: each edge's generation, heartbeat, liveness (admins)
 //
 // Nodes that serve the API share its port with these routes; edge nodes serve health and metrics on
 // their own admin port. Who is an admin is Access's decision.
@@ -23,6 +24,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sailcdn/sailcdn/internal/awsjson"
 	"github.com/sailcdn/sailcdn/internal/billing"
@@ -36,6 +38,8 @@ type Config struct {
 	Store   *store.DB
 	Clock   Clock
 	Catalog billing.Catalog
+	// EdgeTimeout is the API's edge timeout, which /_sailcdn/edges judges liveness by.
+	EdgeTimeout time.Duration
 	// Access decides who is an admin; required.
 	Access *Access
 	// Metrics serves GET /metrics to admins; nil leaves it out.
@@ -97,7 +101,8 @@ func New(cfg Config) (*Handler, error) {
 			route{method: http.MethodPost, path: "/_sailcdn/clock", serve: h.setClock},
 			route{method: http.MethodGet, path: "/_sailcdn/origins", serve: h.listOrigins},
 			route{method: http.MethodPost, path: "/_sailcdn/origins", serve: h.putOrigin},
-			route{method: http.MethodGet, path: "/_sailcdn/usage", serve: h.usage})
+			route{method: http.MethodGet, path: "/_sailcdn/usage", serve: h.usage},
+			route{method: http.MethodGet, path: "/_sailcdn/edges", serve: h.edges})
 	}
 	if cfg.CARoot != nil {
 		h.routes = append(h.routes, route{method: http.MethodGet, path: "/_sailcdn/ca.pem", open: true, raw: caPEM(cfg.CARoot)})

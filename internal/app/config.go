@@ -156,6 +156,9 @@ func (c Config) withDefaults() Config {
 	if len(c.Control.Catalog.Bundles) == 0 {
 		c.Control.Catalog = billing.DefaultCatalog()
 	}
+	if c.Control.EdgeTimeout == 0 {
+		c.Control.EdgeTimeout = DefaultEdgeTimeout
+	}
 	if c.API.Addr == "" {
 		c.API.Addr = DefaultAPIAddr
 	}
@@ -208,7 +211,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("--parent %s is this edge's own address: a parent must be another edge", c.Edge.Parent)
 		}
 	}
-	if t := c.Control.EdgeTimeout; t != 0 && t < MinEdgeTimeout {
+	if t := c.Control.EdgeTimeout; t < MinEdgeTimeout {
 		return fmt.Errorf("--edge-timeout %s: must be at least %s (edges report every %s, and one late heartbeat must not make an edge look dead)",
 			t, MinEdgeTimeout, edge.HeartbeatInterval)
 	}

@@ -141,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 		ops, err := admin.New(admin.Config{
-			Store: n.Store, Clock: n.Clock, Catalog: c.Catalog, Access: access, Metrics: metrics,
+			Store: n.Store, Clock: n.Clock, Catalog: c.Catalog, EdgeTimeout: c.EdgeTimeout, Access: access, Metrics: metrics,
 			Ready: n.ready.checks, Role: string(cfg.Role), Logger: n.log, CARoot: n.Certificates.Authority.RootPEM(),
 		})
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sailcdn/sailcdn/internal/admin"
+	"github.com/sailcdn/sailcdn/internal/edge"
 )
 
 // Readiness timing.
@@ -133,7 +134,11 @@ func (r *readiness) configCheck(now time.Time) admin.Check {
 		return fail("config", fmt.Sprintf("serving generation %d; the store has held %d or newer for %s (configuration reloads are failing: see the log and sailcdn_edge_config_reload_errors_total)",
 			served, target, behind.Round(time.Second)))
 	}
-	return pass("config", fmt.Sprintf("serving generation %d", served))
+	how := fmt.Sprintf("polling every %s", edge.DefaultPollInterval)
+	if r.n.Edge.Notified() {
+		how = "notified of changes"
+	}
+	return pass("config", fmt.Sprintf("serving generation %d, %s", served, how))
 }
 
 // configLag tracks how long an edge has been behind the store. A busy API moves the store's

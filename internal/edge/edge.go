@@ -124,8 +124,9 @@ type Edge struct {
 
 	reloadMu sync.Mutex // serialises reloads (Run's loop and explicit Reload calls)
 
-	id, node string        // the edge's registry id (drawn in New) and name
-	report   chan struct{} // asks the registration loop to report now
+	id, node string                            // the edge's registry id (drawn in New) and name
+	report   chan struct{}                     // asks the registration loop to report now
+	watch    atomic.Pointer[store.ChangeWatch] // the loader's, while Run runs
 
 	tier       tier        // the parent, and the key that authenticates child requests
 	parentDown atomic.Bool // the last exchange with the parent could not connect (logged once)

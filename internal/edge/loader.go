@@ -30,6 +30,7 @@ const (
 // every poll.
 func (e *Edge) follow(ctx context.Context) {
 	watch := e.db.WatchChanges(ctx, e.log)
+	e.watch.Store(watch)
 	defer func() { <-watch.Done() }()
 	failures := 0
 	retry := backoff.Policy{Min: e.poll, Max: reloadBackoffMax}
@@ -71,6 +72,13 @@ func (e *Edge) follow(ctx context.Context) {
 		}
 		t.Reset(next)
 	}
+}
+
+// Notified reports whether changes committed by other processes currently reach the edge by
+// notification (PostgreSQL LISTEN); otherwise it polls every PollInterval.
+func (e *Edge) Notified() bool {
+	w := e.watch.Load()
+	return w != nil && w.Listening()
 }
 
 // reload compares the store's configuration generation with the snapshot in service and, when it
