@@ -139,6 +139,60 @@ run_suite() {
 	echo "e2e: $label: $p passed, $f failed, $s skipped"
 }
 
+# cluster_suite: scripts/cluster.sh as the README tells a user to try it: two API nodes, a parent edge
+# and two child edges on a private PostgreSQL; a distribution created through one API node with the AWS
+# CLI is Deployed through the other and served by both children with one origin fetch; SIGTERM stops
+# every process and removes the cluster's files.
+cluster_suite() {
+	echo
+	echo "=== cluster"
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+		echo "e2e: cluster: no PostgreSQL server binaries; skipped"
+		skipped=$((skipped + 1))
+		return
+	fi
+	local base pg out pid ok=0 i domain
+	base=$((20000 + RANDOM % 20000)) pg=$(free_port) out="$tmp/cluster.out"
+	SAILCDN_BIN="$bin" BASE_PORT=$base PG_PORT=$pg "$root/scripts/cluster.sh" >"$out" 2>&1 &
+	pid=$!
+	for i in $(seq 1 300); do
+		grep -q "cluster ready" "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	local aws=(env AWS_CONFIG_FILE=/dev/null AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 "$old_aws" lightsail)
+	if grep -q "cluster ready" "$out" &&
+		"${aws[@]}" create-distribution --endpoint-url "http://127.0.0.1:$base" --distribution-name demo \
+			--origin name=web,regionName=us-east-1 --default-cache-behavior behavior=cache --bundle-id small_1_0 >/dev/null; then
+		domain=$("${aws[@]}" get-distributions --endpoint-url "http://127.0.0.1:$((base + 1))" --distribution-name demo \
+			--query 'distributions[0].domainName' --output text)
+		for i in $(seq 1 50); do
+			[ "$("${aws[@]}" get-distributions --endpoint-url "http://127.0.0.1:$((base + 1))" --distribution-name demo \
+				--query 'distributions[0].status' --output text)" = Deployed ] && break
+			sleep 0.2
+		done
+		if curl -fsS -H "Host: $domain" "http://127.0.0.1:$((base + 11))/index.html" | grep -q "demo origin" &&
+			curl -fsS -H "Host: $domain" "http://127.0.0.1:$((base + 12))/index.html" | grep -q "demo origin" &&
+			[ "$(grep -c 'GET /index.html' "$(sed -n 's/^  logs *\(.*\)\/\*\.log$/\1/p' "$out")/origin.log")" = 1 ]; then
+			ok=1
+		fi
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if ! grep -q "cluster: stopped" "$out" || (exec 3<>"/dev/tcp/127.0.0.1/$base") 2>/dev/null; then
+		ok=0
+	fi
+	if [ "$ok" = 1 ]; then
+		passed=$((passed + 1))
+		echo "e2e: cluster: passed"
+	else
+		failed=$((failed + 1))
+		echo "e2e: cluster: failed; its output:" >&2
+		cat "$out" >&2
+	fi
+}
+cluster_suite
+
 # --- the generations -------------------------------------------------------------------------------------
 if "$old_python" -s -c 'import boto3' 2>/dev/null && [ -x "$old_aws" ]; then
 	"$old_python" -s -c 'import boto3, botocore, sys; print("e2e: old generation: python %s, boto3 %s, botocore %s" % (sys.version.split()[0], boto3.__version__, botocore.__version__))'
