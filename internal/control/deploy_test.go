@@ -113,6 +113,12 @@ func TestDeployedWaitsForLiveEdgesOnly(t *testing.T) {
 	if st := status("waits"); st != "Deployed" {
 		t.Fatalf("the edge caught up: %s, want Deployed", st)
 	}
+	// Deployed is for good: an edge that (re)appears behind does not turn it back.
+	report(generation() - 1)
+	if st := status("waits"); st != "Deployed" {
+		t.Fatalf("a deployed distribution went back to %s", st)
+	}
+	report(generation())
 
 	// A cache reset waits the same way.
 	if _, err := c.ResetDistributionCache(ctx, &ls.ResetDistributionCacheInput{DistributionName: aws.String("waits")}); err != nil {
