@@ -21,6 +21,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/ca"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -124,17 +125,33 @@ func (f *fleet) create(name string) (host, id string) {
 }
 
 // storedBytes is the distribution's BytesDownloaded as stored (all minutes), read from the database.
-func (f *fleet) storedBytes(id string) int64 {
-	f.t.Helper()
+// After a database restart the first query on a pooled connection may fail: the caller retries.
+func (f *fleet) storedBytes(id string) (int64, error) {
 	rows, err := f.db.QueryUsage(context.Background(), id, 0, 1<<40)
 	if err != nil {
-		f.t.Fatal(err)
+		return 0, err
 	}
 	var n int64
 	for _, r := range rows {
 		n += r.BytesDownloaded
 	}
-	return n
+	return n, nil
+}
+
+// waitMetered waits until the distribution's stored BytesDownloaded equals read, exactly: none lost,
+// none counted twice.
+func (f *fleet) waitMetered(id string, read int64, within time.Duration) {
+	f.t.Helper()
+	wait.For(f.t, within, "the metered bytes to equal what the viewers read", func() error {
+		got, err := f.storedBytes(id)
+		if err != nil {
+			return err
+		}
+		if got != read {
+			return fmt.Errorf("stored %d, viewers read %d", got, read)
+		}
+		return nil
+	})
 }
 
 // viewerResult is one viewer request as the socket saw it.
@@ -240,6 +257,16 @@ func (tr *traffic) served(addr string) int {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return tr.ok[addr]
+}
+
+// requireNoFailures fails t for every edge that failed a request.
+func (tr *traffic) requireNoFailures(t *testing.T, what string) {
+	t.Helper()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for addr, errs := range tr.failed {
+		t.Errorf("edge %s failed %d %s: %v", addr, len(errs), what, errs[:min(3, len(errs))])
+	}
 }
 
 func (tr *traffic) total() int64 {

@@ -233,16 +233,9 @@ func TestFleetOnPostgres(t *testing.T) {
 		return tr.served(f.edges[0].edge) >= 40 && tr.served(f.edges[1].edge) >= 40
 	})
 	tr.stop()
-	for addr, errs := range tr.failed {
-		t.Errorf("edge %s: %d failed requests: %v", addr, len(errs), errs[:min(3, len(errs))])
-	}
+	tr.requireNoFailures(t, "requests")
 	read += tr.total()
-	wait.For(t, 15*time.Second, "the metered bytes to equal what the viewers read", func() error {
-		if got := f.storedBytes(id2); got != read {
-			return fmt.Errorf("stored %d, read %d", got, read)
-		}
-		return nil
-	})
+	f.waitMetered(id2, read, 15*time.Second)
 	now := time.Now()
 	if got := sailtest.MetricSum(t, ca, sailtest.MetricQuery{Distribution: "metered", Metric: types.DistributionMetricNameBytesDownloaded,
 		Unit: types.MetricUnitBytes, From: now.Add(-time.Hour), To: now.Add(2 * time.Hour)}); got != float64(read) {
@@ -267,10 +260,12 @@ func TestEdgeKilledMidTraffic(t *testing.T) {
 	readA, readB := serves(t, []*serverProcess{a}, hostA), serves(t, []*serverProcess{b}, hostB)
 	trA := startTraffic([]string{a.edge}, hostA, "/1", "/2", "/3")
 	trB := startTraffic([]string{b.edge}, hostB, "/1", "/2", "/3")
+	var acknowledged int64
 	wait.Until(t, 20*time.Second, "traffic on both edges, and some of A's usage delivered", func() bool {
-		return trA.served(a.edge) >= 20 && trB.served(b.edge) >= 20 && f.storedBytes(idA) > 0
+		var err error
+		acknowledged, err = f.storedBytes(idA)
+		return trA.served(a.edge) >= 20 && trB.served(b.edge) >= 20 && err == nil && acknowledged > 0
 	})
-	acknowledged := f.storedBytes(idA)
 	if err := a.kill(); err == nil {
 		t.Fatal("edge A exited by itself before the kill")
 	}
@@ -278,20 +273,13 @@ func TestEdgeKilledMidTraffic(t *testing.T) {
 	trA.stop()
 	wait.Until(t, 20*time.Second, "edge B to go on serving", func() bool { return trB.served(b.edge) >= atKill+30 })
 	trB.stop()
-	if errs := trB.failed[b.edge]; len(errs) > 0 {
-		t.Errorf("edge B failed %d requests after A was killed: %v", len(errs), errs[:min(3, len(errs))])
-	}
+	trB.requireNoFailures(t, "requests after A was killed")
 	readB += trB.total()
-	wait.For(t, 15*time.Second, "edge B's metering to be exact", func() error {
-		if got := f.storedBytes(idB); got != readB {
-			return fmt.Errorf("stored %d, read %d", got, readB)
-		}
-		return nil
-	})
+	f.waitMetered(idB, readB, 15*time.Second)
 	// A's last flush interval died with it (docs/decisions.md); what the store had acknowledged did not.
 	readA += trA.total()
-	if got := f.storedBytes(idA); got < acknowledged || got > readA {
-		t.Errorf("edge A's stored usage %d: want between what was acknowledged before the kill (%d) and what viewers read (%d)", got, acknowledged, readA)
+	if got, err := f.storedBytes(idA); err != nil || got < acknowledged || got > readA {
+		t.Errorf("edge A's stored usage %d (%v): want between what was acknowledged before the kill (%d) and what viewers read (%d)", got, err, acknowledged, readA)
 	}
 	b.stop(t)
 	b.checkNoRace(t)
@@ -373,19 +361,12 @@ func TestPostgresRestartMidTraffic(t *testing.T) {
 	close(apiStop)
 	apiWG.Wait()
 	t.Logf("hits served while PostgreSQL was down: %d; API answers: %d ok, %d StoreUnavailable", servedWhileDown, apiOK.Load(), apiDown.Load())
-	for addr, errs := range tr.failed {
-		t.Errorf("edge %s failed %d cache hits: %v", addr, len(errs), errs[:min(3, len(errs))])
-	}
+	tr.requireNoFailures(t, "cache hits")
 	if len(apiErrs) > 0 {
 		t.Errorf("%d API requests failed otherwise than cleanly: %v", len(apiErrs), apiErrs[:min(3, len(apiErrs))])
 	}
 	read += tr.total()
-	wait.For(t, 30*time.Second, "the metered bytes to equal what the viewers read", func() error {
-		if got := f.storedBytes(id); got != read {
-			return fmt.Errorf("stored %d, read %d", got, read)
-		}
-		return nil
-	})
+	f.waitMetered(id, read, 30*time.Second)
 	for _, e := range f.edges {
 		e.stop(t)
 		e.checkNoRace(t)
@@ -429,12 +410,7 @@ func TestParentShieldsTheOrigin(t *testing.T) {
 	if n := f.origin.fetched("/popular"); n != 1 {
 		t.Fatalf("50 concurrent misses over 3 children fetched the origin %d times, want 1", n)
 	}
-	wait.For(t, 15*time.Second, "the metered bytes to equal what the viewers read", func() error {
-		if got := f.storedBytes(id); got != read {
-			return fmt.Errorf("stored %d, viewers read %d", got, read)
-		}
-		return nil
-	})
+	f.waitMetered(id, read, 15*time.Second)
 }
 
 // Several nodes starting at the same moment on a new database apply each migration once and all start

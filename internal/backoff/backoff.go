@@ -36,3 +36,24 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Streak follows the consecutive failures of one recurring attempt (a reload, a heartbeat, a
+// delivery): how long to wait after each, and whether this failure starts an outage or this success
+// ends one, so that an outage is logged once when it starts and once when it ends, not at every try.
+type Streak struct {
+	Policy
+	failures int
+}
+
+// Fail records a failure: whether it is the first of a streak, and how long to wait before the next
+// attempt.
+func (s *Streak) Fail() (first bool, wait time.Duration) {
+	s.failures++
+	return s.failures == 1, s.Delay(s.failures)
+}
+
+// Succeed records a success and returns how many failures it ends (0: there was no outage).
+func (s *Streak) Succeed() (ended int) {
+	ended, s.failures = s.failures, 0
+	return ended
+}

@@ -38,3 +38,25 @@ func TestSleepEndsWithTheContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStreakLogsAnOutageOnce(t *testing.T) {
+	s := Streak{Policy: Policy{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}}
+	if ended := s.Succeed(); ended != 0 {
+		t.Fatalf("a success without failures ended %d", ended)
+	}
+	first, wait := s.Fail()
+	if !first || wait > 10*time.Millisecond {
+		t.Fatalf("first failure: %v %s", first, wait)
+	}
+	for range 5 {
+		if first, wait = s.Fail(); first || wait > 40*time.Millisecond {
+			t.Fatalf("later failure: %v %s", first, wait)
+		}
+	}
+	if ended := s.Succeed(); ended != 6 {
+		t.Fatalf("the success ended %d failures, want 6", ended)
+	}
+	if first, _ := s.Fail(); !first {
+		t.Fatal("a failure after a success starts a new streak")
+	}
+}

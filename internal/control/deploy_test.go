@@ -80,6 +80,12 @@ func TestDeployedWaitsForLiveEdgesOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	expect := func(what, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s: %s, want %s", what, got, want)
+		}
+	}
 	generation := func() int64 {
 		g, err := e.Store.ConfigGeneration(ctx)
 		if err != nil {
@@ -90,34 +96,22 @@ func TestDeployedWaitsForLiveEdgesOnly(t *testing.T) {
 
 	// No edge registered: the deploy delay alone.
 	mustCreate(t, c, "no-edges")
-	if st := status("no-edges"); st != "InProgress" {
-		t.Fatalf("right after create: %s", st)
-	}
+	expect("right after create", status("no-edges"), "InProgress")
 	e.Clock.Advance(time.Hour)
-	if st := status("no-edges"); st != "Deployed" {
-		t.Fatalf("no live edge, deploy delay passed: %s, want Deployed", st)
-	}
+	expect("no live edge, deploy delay passed", status("no-edges"), "Deployed")
 
 	// A live edge that has not loaded the change.
 	report(generation())
 	mustCreate(t, c, "waits")
 	e.Clock.Advance(time.Hour)
 	report(generation() - 1)
-	if st := status("waits"); st != "InProgress" {
-		t.Fatalf("a live edge is behind: %s, want InProgress", st)
-	}
-	if st := status("no-edges"); st != "Deployed" {
-		t.Fatalf("an older change the edge serves: %s, want Deployed", st)
-	}
+	expect("a live edge is behind", status("waits"), "InProgress")
+	expect("an older change the edge serves", status("no-edges"), "Deployed")
 	report(generation())
-	if st := status("waits"); st != "Deployed" {
-		t.Fatalf("the edge caught up: %s, want Deployed", st)
-	}
+	expect("the edge caught up", status("waits"), "Deployed")
 	// Deployed is for good: an edge that (re)appears behind does not turn it back.
 	report(generation() - 1)
-	if st := status("waits"); st != "Deployed" {
-		t.Fatalf("a deployed distribution went back to %s", st)
-	}
+	expect("a deployed distribution when an edge reappears behind", status("waits"), "Deployed")
 	report(generation())
 
 	// A cache reset waits the same way.
@@ -126,24 +120,16 @@ func TestDeployedWaitsForLiveEdgesOnly(t *testing.T) {
 	}
 	e.Clock.Advance(time.Hour)
 	report(generation() - 1)
-	if st := resetStatus("waits"); st != "InProgress" {
-		t.Fatalf("reset not purged by a live edge: %s, want InProgress", st)
-	}
-	if st := status("waits"); st != "Deployed" {
-		t.Fatalf("a cache reset is not a change of the distribution's own: %s, want Deployed", st)
-	}
+	expect("reset not purged by a live edge", resetStatus("waits"), "InProgress")
+	expect("a cache reset is not a change of the distribution's own", status("waits"), "Deployed")
 	report(generation())
-	if st := resetStatus("waits"); st != "Completed" {
-		t.Fatalf("reset purged by every live edge: %s, want Completed", st)
-	}
+	expect("reset purged by every live edge", resetStatus("waits"), "Completed")
 
 	// An edge that falls silent stops counting after the edge timeout.
 	mustCreate(t, c, "silent")
 	e.Clock.Advance(time.Hour)
 	report(generation() - 1)
-	if st := status("silent"); st != "InProgress" {
-		t.Fatalf("the edge is behind: %s", st)
-	}
+	expect("the edge is behind", status("silent"), "InProgress")
 	took := wait.Until(t, edgeTimeout+5*time.Second, "Deployed once the silent edge stops counting", func() bool { return status("silent") == "Deployed" })
 	if took < edgeTimeout-time.Second {
 		t.Fatalf("Deployed after %s of silence, before the edge timeout %s", took, edgeTimeout)

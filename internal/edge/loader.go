@@ -32,8 +32,7 @@ func (e *Edge) follow(ctx context.Context) {
 	watch := e.db.WatchChanges(ctx, e.log)
 	e.watch.Store(watch)
 	defer func() { <-watch.Done() }()
-	failures := 0
-	retry := backoff.Policy{Min: e.poll, Max: reloadBackoffMax}
+	outage := backoff.Streak{Policy: backoff.Policy{Min: e.poll, Max: reloadBackoffMax}}
 	t := time.NewTimer(e.poll)
 	defer t.Stop()
 	for {
@@ -52,25 +51,18 @@ func (e *Edge) follow(ctx context.Context) {
 		case err != nil && ctx.Err() != nil:
 			return
 		case err != nil:
-			failures++
 			e.metrics.reloadFailed()
-			if failures == 1 {
+			first, wait := outage.Fail()
+			if first {
 				e.log.Warn("edge: configuration reload failed; serving the configuration in service", "generation", e.Generation(), "err", err)
 			}
-			next = max(next, retry.Delay(failures))
+			next = max(next, wait)
 		default:
-			if failures > 0 {
-				e.log.Info("edge: configuration reloads again", "failed_attempts", failures, "generation", e.Generation())
-			}
-			failures = 0
-		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
+			if n := outage.Succeed(); n > 0 {
+				e.log.Info("edge: configuration reloads again", "failed_attempts", n, "generation", e.Generation())
 			}
 		}
-		t.Reset(next)
+		t.Reset(next) // Go 1.23 timers: no stale tick to drain
 	}
 }
 

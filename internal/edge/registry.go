@@ -37,7 +37,7 @@ func (e *Edge) register(ctx context.Context) {
 			e.log.Warn("edge: could not leave the edge registry; the API stops counting this edge after its edge timeout", "edge", e.id, "err", err)
 		}
 	}()
-	failures := 0
+	outage := backoff.Streak{Policy: registerBackoff}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -53,19 +53,14 @@ func (e *Edge) register(ctx context.Context) {
 		case err != nil && ctx.Err() != nil:
 			return
 		case err != nil:
-			failures++
-			if failures == 1 {
+			first, wait := outage.Fail()
+			if first {
 				e.log.Warn("edge: heartbeat failed; still serving", "edge", e.id, "err", err)
 			}
-			next = registerBackoff.Delay(failures)
-		case failures > 0:
-			e.log.Info("edge: heartbeats again", "edge", e.id, "failed_attempts", failures)
-			failures = 0
-		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
+			next = wait
+		default:
+			if n := outage.Succeed(); n > 0 {
+				e.log.Info("edge: heartbeats again", "edge", e.id, "failed_attempts", n)
 			}
 		}
 		t.Reset(next)

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/clock"
 	"github.com/sailcdn/sailcdn/internal/lightsail"
 	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
 // child is an edge on the parent harness's store whose parent is parentURL.
@@ -98,15 +100,26 @@ func TestChildFetchesThroughItsParent(t *testing.T) {
 
 	// Metering: each child counted its viewer's requests; the parent only the one viewer request
 	// sent to it directly, not the children's two fetches.
-	wait := func(m *meter.Meter, requests int64) {
-		t.Helper()
-		if got := meter.Sum(m.Pending(), d.ID).Requests; got != requests {
-			t.Fatalf("metered %d requests, want %d", got, requests)
-		}
+	for _, m := range []struct {
+		name     string
+		meter    *meter.Meter
+		requests int64
+	}{{"child a", a.meter, 2}, {"child b", b.meter, 1}, {"parent", h.meter, 1}} {
+		requestsMetered(t, m.name, m.meter, d.ID, m.requests)
 	}
-	wait(a.meter, 2)
-	wait(b.meter, 1)
-	wait(h.meter, 1)
+}
+
+// requestsMetered waits until m has counted want requests of the distribution (the meter books a
+// request when its handler returns, a moment after the viewer has the response), and fails if it
+// counts more.
+func requestsMetered(t *testing.T, what string, m *meter.Meter, dist string, want int64) {
+	t.Helper()
+	wait.For(t, 3*time.Second, what+" to meter its requests", func() error {
+		if got := meter.Sum(m.Pending(), dist).Requests; got != want {
+			return fmt.Errorf("metered %d requests, want %d", got, want)
+		}
+		return nil
+	})
 }
 
 // A viewer who sends the tier field without a valid signature is a viewer: metered, and the field is
@@ -130,9 +143,7 @@ func TestForgedTierFieldIsAViewer(t *testing.T) {
 			t.Fatalf("a forged field reached the origin (headers forwarded: all)")
 		}
 	}
-	if got := meter.Sum(h.meter.Pending(), d.ID).Requests; got != 3 {
-		t.Fatalf("metered %d requests with forged fields, want 3", got)
-	}
+	requestsMetered(t, "the parent", h.meter, d.ID, 3)
 }
 
 // An edge that is its own parent answers 508 at once instead of waiting on its own fill.

@@ -240,7 +240,7 @@ func (s *Spool) poke() {
 
 // Run delivers until ctx ends: at once when woken, again with backoff after a failed delivery.
 func (s *Spool) Run(ctx context.Context) {
-	failures := 0
+	outage := backoff.Streak{Policy: deliverBackoff}
 	var retry <-chan time.Time
 	for {
 		select {
@@ -255,14 +255,15 @@ func (s *Spool) Run(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			failures++
-			if failures == 1 {
+			first, wait := outage.Fail()
+			if first {
 				s.log.Warn("spool: usage delivery failed; usage waits and is retried with backoff", "err", err)
 			}
-			retry = time.After(deliverBackoff.Delay(failures))
-		case failures > 0:
-			s.log.Info("spool: usage delivered again", "failed_attempts", failures)
-			failures = 0
+			retry = time.After(wait)
+		default:
+			if n := outage.Succeed(); n > 0 {
+				s.log.Info("spool: usage delivered again", "failed_attempts", n)
+			}
 		}
 	}
 }

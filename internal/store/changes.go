@@ -134,24 +134,23 @@ func (db *DB) WatchChanges(ctx context.Context, log *slog.Logger) *ChangeWatch {
 // listen keeps a dedicated connection LISTENing on db.channel until ctx ends, reconnecting with
 // backoff, and signals c on every notification and every (re)connection.
 func (db *DB) listen(ctx context.Context, w *ChangeWatch, c chan struct{}, log *slog.Logger) {
-	failures := 0
+	outage := backoff.Streak{Policy: listenBackoff}
 	for ctx.Err() == nil {
 		conn, err := db.connectListener(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			failures++
-			if failures == 1 {
+			first, wait := outage.Fail()
+			if first {
 				log.Warn("store: change listener cannot connect; edges poll meanwhile", "err", err)
 			}
-			_ = backoff.Sleep(ctx, listenBackoff.Delay(failures))
+			_ = backoff.Sleep(ctx, wait)
 			continue
 		}
-		if failures > 0 {
-			log.Info("store: change listener connected again", "attempts", failures+1)
+		if n := outage.Succeed(); n > 0 {
+			log.Info("store: change listener connected again", "attempts", n+1)
 		}
-		failures = 0
 		w.listening.Store(true)
 		notify(c) // whatever committed while nobody listened
 		err = waitNotifications(ctx, conn, c)
