@@ -23,8 +23,8 @@ const (
 	// flood of it must not become a flood of queries.
 	storeProbeReuse = time.Second
 	// configStaleAfter is how long an edge may serve an older configuration than the store holds
-	// before it counts as not ready: the loader polls every 250 ms, so a healthy edge catches up
-	// within a fraction of a second; one still behind a generation the store had 5 s ago is failing
+	// before it counts as not ready: the loader is notified of changes or polls every 250 ms, so a
+	// healthy edge catches up within a fraction of a second; one still behind a generation the store had 5 s ago is failing
 	// to reload.
 	configStaleAfter = 5 * time.Second
 )

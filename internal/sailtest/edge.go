@@ -14,7 +14,8 @@ import (
 
 // StartEdge makes the env's edge serve the store's current configuration at once and returns it. The
 // edge runs from New on, as in `sailcdn serve` (metering on the env's server clock, flushed every
-// 2 s; a 64 MiB cache on the wall clock); its loader picks up changes within 250 ms by itself, and
+// 2 s; a 64 MiB cache on the wall clock); its loader picks up changes by itself — at once for
+// commits of this node's store handle and, on PostgreSQL, of any node; within 250 ms otherwise — and
 // StartEdge skips that wait for what was written before the call. Send viewer requests to
 // e.Edge.URL with the distribution's domain name as Host (EdgeRequest).
 func (e *Env) StartEdge() *edge.Edge {
