@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 )
 
 // The configuration generation is one counter (the meta row config_generation) that grows with every
@@ -54,7 +53,14 @@ func (tx *Tx) servedChanged(stamps ...stamp) {
 // commit, dropped on rollback; PostgreSQL docs, "NOTIFY"), which edges of every process LISTEN on.
 func (tx *Tx) publishGeneration(ctx context.Context, channel string) (int64, error) {
 	var gen int64
-	err := tx.queryRow(ctx, "UPDATE meta SET value = value + 1 WHERE name = ? RETURNING value", metaConfigGeneration).Scan(&gen)
+	var err error
+	if channel != "" {
+		// One round trip for both: a data-modifying CTE (PostgreSQL docs, "WITH Queries", 7.8.4).
+		err = tx.queryRow(ctx, "WITH g AS (UPDATE meta SET value = value + 1 WHERE name = ? RETURNING value)"+
+			" SELECT value FROM g, LATERAL pg_notify(?, CAST(value AS TEXT))", metaConfigGeneration, channel).Scan(&gen)
+	} else {
+		err = tx.queryRow(ctx, "UPDATE meta SET value = value + 1 WHERE name = ? RETURNING value", metaConfigGeneration).Scan(&gen)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: bump config generation: %w", err)
 	}
@@ -69,11 +75,6 @@ func (tx *Tx) publishGeneration(ctx context.Context, channel string) (int64, err
 			return 0, fmt.Errorf("store: stamp generation %d: %w", gen, err)
 		}
 		s.applied = n > 0
-	}
-	if channel != "" {
-		if _, err := tx.exec(ctx, "SELECT pg_notify(?, ?)", channel, strconv.FormatInt(gen, 10)); err != nil {
-			return 0, fmt.Errorf("store: notify generation %d: %w", gen, err)
-		}
 	}
 	return gen, nil
 }
