@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,6 +73,26 @@ func TestLoadOrCreateKEK(t *testing.T) {
 	_ = os.WriteFile(bad, []byte("short"), 0o600)
 	if _, err := ca.LoadOrCreateKEK(bad); err == nil {
 		t.Error("a malformed key file was accepted")
+	}
+}
+
+// Nodes starting together on one data directory all ask for the key at once: each gets the same key,
+// none reads a file another is still writing.
+func TestLoadOrCreateKEKConcurrently(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "kek")
+		keys := make([][]byte, 8)
+		errs := make([]error, len(keys))
+		var wg sync.WaitGroup
+		for i := range keys {
+			wg.Go(func() { keys[i], errs[i] = ca.LoadOrCreateKEK(path) })
+		}
+		wg.Wait()
+		for i := range keys {
+			if errs[i] != nil || string(keys[i]) != string(keys[0]) {
+				t.Fatalf("round %d, caller %d: %v (same key as the first: %v)", round, i, errs[i], string(keys[i]) == string(keys[0]))
+			}
+		}
 	}
 }
 

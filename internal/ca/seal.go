@@ -88,30 +88,13 @@ func (s *Sealer) Open(sealed, aad string) (crypto.Signer, error) {
 }
 
 // LoadOrCreateKEK reads the key-encryption key from path (base64 of KeySize bytes, or the raw bytes),
-// creating it with a random key and mode 0600 when the file does not exist.
+// creating it with a random key and mode 0600 when the file does not exist. Nodes starting together on
+// one directory may all create it at once: the key is written to a file of its own and linked into
+// place only when complete, so exactly one key wins and nobody reads a half-written file.
 func LoadOrCreateKEK(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, KeySize)
-		_, _ = rand.Read(key)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return LoadOrCreateKEK(path) // another process created it first
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ca: create key-encryption key: %w", err)
-		}
-		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return nil, fmt.Errorf("ca: write key-encryption key: %w", werr)
-		}
-		return key, nil
+		return createKEK(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ca: read key-encryption key: %w", err)
@@ -122,6 +105,38 @@ func LoadOrCreateKEK(path string) ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) != KeySize {
 		return nil, fmt.Errorf("ca: %s must hold %d bytes, base64-encoded (head -c %d /dev/urandom | base64)", path, KeySize, KeySize)
+	}
+	return key, nil
+}
+
+// createKEK writes a new random key at path, unless another process got there first (then its key).
+func createKEK(path string) ([]byte, error) {
+	key := make([]byte, KeySize)
+	_, _ = rand.Read(key)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, ".kek-*")
+	if err != nil {
+		return nil, fmt.Errorf("ca: create key-encryption key: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("ca: write key-encryption key: %w", werr)
+	}
+	// CreateTemp's mode is 0600 already. Link fails if path exists: it never replaces a key.
+	if err := os.Link(f.Name(), path); errors.Is(err, os.ErrExist) {
+		return LoadOrCreateKEK(path) // another process created it first
+	} else if err != nil {
+		return nil, fmt.Errorf("ca: create key-encryption key: %w", err)
 	}
 	return key, nil
 }
