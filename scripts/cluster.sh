@@ -6,10 +6,11 @@
 #
 #   scripts/cluster.sh                  # builds ./cmd/sailcdn, ports from BASE_PORT (7400)
 #
-# Environment: BASE_PORT (7400: API nodes on +0 and +1, edges on +10..+12, their admin ports on
-# +20..+22), PG_PORT (55600), SAILCDN_BIN (a built binary: skips the build), ORIGIN_URL (an origin of
+# Environment: BASE_PORT (7400: API nodes on +0 and +1, edges on +10..+12, their HTTPS ports on
+# +13..+15, their admin ports on +20..+22), PG_PORT (55600), SAILCDN_BIN (a built binary: skips the build), ORIGIN_URL (an origin of
 # your own instead of the demo one; registered as "web"). Every node runs with --dev (key test/test,
-# loopback only) and its own --spill-dir; logs are in the cluster's directory (printed).
+# loopback only), the cluster's one --key-encryption-key and its own --spill-dir; logs are in the
+# cluster's directory (printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,9 @@ if [ -z "$bin" ]; then
 	bin="$dir/sailcdn"
 fi
 dsn=$(scripts/pg-test-env.sh start "$pgdir" "$PG_PORT")
+# Every node seals and opens certificates' private keys with the same key, as a fleet must.
+head -c 32 /dev/urandom | base64 >"$dir/kek"
+chmod 600 "$dir/kek"
 
 origin=${ORIGIN_URL:-}
 if [ -z "$origin" ]; then
@@ -56,7 +60,7 @@ fi
 node() {
 	local name=$1
 	shift
-	"$bin" serve --dev --database-url "$dsn" --log-level info "$@" >"$dir/$name.log" 2>&1 &
+	"$bin" serve --dev --database-url "$dsn" --key-encryption-key "$dir/kek" --log-level info "$@" >"$dir/$name.log" 2>&1 &
 	pids+=($!)
 	names+=("$name")
 }
@@ -81,14 +85,15 @@ parent=127.0.0.1:$((BASE_PORT + 10))
 edge1=127.0.0.1:$((BASE_PORT + 11))
 edge2=127.0.0.1:$((BASE_PORT + 12))
 admin() { echo "127.0.0.1:$((BASE_PORT + 20 + $1))"; }
+tls() { echo "127.0.0.1:$((BASE_PORT + 13 + $1))"; }
 
 # The first API node migrates the new database and registers the origin; the others start after it.
 node api-1 --role api --api-addr "$api1" --origin "web=$origin"
 ready "http://$api1/readyz" api-1
 node api-2 --role api --api-addr "$api2"
-node parent --role edge --edge-addr "$parent" --admin-addr "$(admin 0)" --spill-dir "$dir/spill-parent"
-node edge-1 --role edge --edge-addr "$edge1" --admin-addr "$(admin 1)" --spill-dir "$dir/spill-edge-1" --parent "http://$parent"
-node edge-2 --role edge --edge-addr "$edge2" --admin-addr "$(admin 2)" --spill-dir "$dir/spill-edge-2" --parent "http://$parent"
+node parent --role edge --edge-addr "$parent" --edge-tls-addr "$(tls 0)" --admin-addr "$(admin 0)" --spill-dir "$dir/spill-parent"
+node edge-1 --role edge --edge-addr "$edge1" --edge-tls-addr "$(tls 1)" --admin-addr "$(admin 1)" --spill-dir "$dir/spill-edge-1" --parent "http://$parent"
+node edge-2 --role edge --edge-addr "$edge2" --edge-tls-addr "$(tls 2)" --admin-addr "$(admin 2)" --spill-dir "$dir/spill-edge-2" --parent "http://$parent"
 ready "http://$api2/readyz" api-2
 ready "http://$(admin 0)/readyz" parent
 ready "http://$(admin 1)/readyz" edge-1
@@ -101,9 +106,9 @@ sailcdn cluster on loopback (every node: --dev, key test/test, account 000000000
   origin     $origin   (registered as "web")
   api-1      http://$api1        Lightsail API, console /console/, /_sailcdn/
   api-2      http://$api2        the same database: either API node will do
-  parent     http://$parent        edge (origin shield)         admin http://$(admin 0)
-  edge-1     http://$edge1        edge, misses via the parent  admin http://$(admin 1)
-  edge-2     http://$edge2        edge, misses via the parent  admin http://$(admin 2)
+  parent     http://$parent        edge (origin shield)         https://$(tls 0)  admin http://$(admin 0)
+  edge-1     http://$edge1        edge, misses via the parent  https://$(tls 1)  admin http://$(admin 1)
+  edge-2     http://$edge2        edge, misses via the parent  https://$(tls 2)  admin http://$(admin 2)
   logs       $dir/*.log
 
 Try:
@@ -115,6 +120,8 @@ Try:
   curl -i -H "Host: \$DOMAIN" http://$edge1/index.html     # Miss (fetched through the parent), then Hit
   curl -i -H "Host: \$DOMAIN" http://$edge2/index.html     # Miss here, a Hit at the parent: no origin fetch
   curl -s http://$api1/_sailcdn/edges                      # the edge registry: generation, heartbeat, live
+  curl -s http://$api1/_sailcdn/ca.pem >ca.pem             # HTTPS: trust the cluster's CA, ask for the name
+  curl --cacert ca.pem --resolve "\$DOMAIN:$((BASE_PORT + 14)):127.0.0.1" https://\$DOMAIN:$((BASE_PORT + 14))/index.html
 
 cluster ready; Ctrl-C stops it
 EOF

@@ -26,6 +26,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"syscall"
@@ -35,6 +36,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
+
+	"github.com/sailcdn/sailcdn/internal/ca"
 )
 
 func main() {
@@ -48,11 +51,18 @@ func main() {
 	if *bin == "" {
 		log.Fatal("-bin is required")
 	}
-	storeFlags := []string{"--database-url", *dsn}
+	// Every node shares the store's key-encryption key, as a fleet must (created before they start).
+	kek := filepath.Join(os.TempDir(), fmt.Sprintf("sailcdn-propagation-kek-%d", os.Getpid()))
+	if _, err := ca.LoadOrCreateKEK(kek); err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(kek)
+	storeFlags := []string{"--database-url", *dsn, "--key-encryption-key", kek}
 	if *storeKind == "sqlite" {
-		storeFlags = []string{"--data", *dir}
+		storeFlags = []string{"--data", *dir, "--key-encryption-key", kek}
 	}
 	if err := run(*bin, storeFlags, *storeKind, *edges, *changes); err != nil {
+		os.Remove(kek)
 		log.Fatal(err)
 	}
 }
@@ -83,7 +93,7 @@ func start(bin, role string, flags []string) (*node, error) {
 		args = append(args, "--api-addr", n.api)
 	case "edge":
 		n.edge, n.admin = freeAddr(), freeAddr()
-		args = append(args, "--edge-addr", n.edge, "--admin-addr", n.admin)
+		args = append(args, "--edge-addr", n.edge, "--admin-addr", n.admin, "--edge-tls-addr", freeAddr())
 	}
 	n.cmd = exec.Command(bin, append(args, flags...)...)
 	n.cmd.Stderr = os.Stderr

@@ -113,7 +113,7 @@ type EdgeConfig struct {
 	// SpillMaxBytes bounds SpillDir (--spill-max). Default spool.DefaultMaxDiskBytes (1 GiB).
 	SpillMaxBytes int64
 	// Parent is the base URL of another sailcdn edge of the same store that this edge fetches its
-	// cache misses from instead of the origins, http(s)://host:port (--parent; tiered caching,
+	// cache misses from instead of the origins, its plain-HTTP port http://host:port (--parent; tiered caching,
 	// internal/edge/tier.go). Empty: the origins.
 	Parent string
 }

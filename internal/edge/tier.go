@@ -69,14 +69,16 @@ type tier struct {
 	now    func() time.Time
 }
 
-// ParseParent checks a --parent URL: http or https, a host, nothing else.
+// ParseParent checks a --parent URL: the plain-HTTP port of another edge, http://host:port. Its HTTPS
+// port picks a certificate by the name a viewer asks for (SNI), so it has none for an edge that dials
+// it by address; child–parent traffic belongs on a private network.
 func ParseParent(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("--parent %q: %w", raw, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-		return nil, fmt.Errorf("--parent %q: want the base URL of another sailcdn edge, http(s)://host:port", raw)
+	if u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("--parent %q: want the plain-HTTP base URL of another sailcdn edge, http://host:port", raw)
 	}
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
