@@ -79,7 +79,7 @@ func createInput(name string) *ls.CreateDistributionInput {
 	}
 }
 
-func mustCreate(t *testing.T, c *ls.Client, name string) *ls.CreateDistributionOutput {
+func mustCreate(t testing.TB, c *ls.Client, name string) *ls.CreateDistributionOutput {
 	t.Helper()
 	out, err := c.CreateDistribution(ctx, createInput(name))
 	if err != nil {
