@@ -36,7 +36,7 @@ func (r queries) LatestCacheReset(ctx context.Context, accountID, distributionID
 		q, args = q+" AND distribution_id = ?", append(args, distributionID)
 	}
 	row := r.queryRow(ctx, q+" ORDER BY create_time DESC, seq DESC LIMIT 1", args...)
-	return one(row, scanCacheReset, "latest cache reset")
+	return one(row, scanCacheReset, "latest cache reset", "")
 }
 
 // InsertCacheReset records a cache reset; c.Generation is set when the transaction commits. ErrNotFound

@@ -53,7 +53,7 @@ func (r queries) GetCertificate(ctx context.Context, accountID, name string) (*C
 func (r queries) getCertificate(ctx context.Context, accountID, name, lock string) (*Certificate, error) {
 	row := r.queryRow(ctx, "SELECT "+certificateColumns+" FROM certificates"+
 		" WHERE account_id = ? AND name = ? AND deleted_at IS NULL"+lock, accountID, name)
-	return one(row, scanCertificate, fmt.Sprintf("certificate %q", name))
+	return one(row, scanCertificate, "certificate", name)
 }
 
 // GetCertificateForUpdate is GetCertificate with GetDistributionForUpdate's row lock (PostgreSQL).
@@ -64,7 +64,7 @@ func (tx *Tx) GetCertificateForUpdate(ctx context.Context, accountID, name strin
 // GetCertificateByIDForUpdate returns the live certificate with the id, row locked, or ErrNotFound.
 func (tx *Tx) GetCertificateByIDForUpdate(ctx context.Context, id string) (*Certificate, error) {
 	row := tx.queryRow(ctx, "SELECT "+certificateColumns+" FROM certificates WHERE id = ? AND deleted_at IS NULL"+tx.d.forUpdate(), id)
-	return one(row, scanCertificate, fmt.Sprintf("certificate id %q", id))
+	return one(row, scanCertificate, "certificate id", id)
 }
 
 // ListCertificates returns the account's live certificates with a name greater than afterName ("" =
@@ -175,7 +175,7 @@ func (r queries) getPKI(ctx context.Context, name, lock string) (*PKIEntry, erro
 		err := s.Scan(&e.Name, &e.ChainPEM, &e.SealedKey, &issued, &updated)
 		e.IssuedAt, e.UpdatedAt = fromMicros(issued), fromMicros(updated)
 		return e, err
-	}, fmt.Sprintf("pki %q", name))
+	}, "pki", name)
 }
 
 // InsertPKIIfAbsent inserts the entry unless one with the name exists, and reports whether it did.

@@ -65,7 +65,7 @@ func (r queries) GetDistribution(ctx context.Context, accountID, name string) (*
 func (r queries) getDistribution(ctx context.Context, accountID, name, lock string) (*Distribution, error) {
 	row := r.queryRow(ctx, "SELECT "+distributionColumns+" FROM distributions"+
 		" WHERE account_id = ? AND name = ? AND deleted_at IS NULL"+lock, accountID, name)
-	return one(row, scanDistribution, fmt.Sprintf("distribution %q", name))
+	return one(row, scanDistribution, "distribution", name)
 }
 
 // GetDistributionForUpdate is GetDistribution for a row the transaction is going to change, or whose
@@ -83,7 +83,7 @@ func (r queries) GetDistributionByID(ctx context.Context, id string) (*Distribut
 
 func (r queries) getDistributionByID(ctx context.Context, id, lock string) (*Distribution, error) {
 	row := r.queryRow(ctx, "SELECT "+distributionColumns+" FROM distributions WHERE id = ?"+lock, id)
-	return one(row, scanDistribution, fmt.Sprintf("distribution id %q", id))
+	return one(row, scanDistribution, "distribution id", id)
 }
 
 // GetDistributionByIDForUpdate is GetDistributionByID with GetDistributionForUpdate's row lock.

@@ -92,12 +92,13 @@ type Served struct {
 // it and later sees a larger generation knows its copy is stale, with no window in which a change
 // could slip between the reads.
 func (db *DB) Served(ctx context.Context) (*Served, error) {
+	db.readStmts.prepareWanted(ctx)
 	sqlTx, err := db.read.BeginTx(ctx, db.dialect.snapshotTxOptions())
 	if err != nil {
 		return nil, fmt.Errorf("store: load served configuration: %w", err)
 	}
 	defer sqlTx.Rollback()
-	r := queries{q: sqlTx, d: db.dialect}
+	r := queries{q: sqlTx, d: db.dialect, stmts: db.readStmts, tx: sqlTx}
 	s := &Served{}
 	if s.Generation, err = r.ConfigGeneration(ctx); err != nil {
 		return nil, err

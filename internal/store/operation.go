@@ -42,7 +42,7 @@ func scanOperation(s scanner) (Operation, error) {
 // GetOperation returns the account's operation with the id, or ErrNotFound.
 func (r queries) GetOperation(ctx context.Context, accountID, id string) (*Operation, error) {
 	row := r.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE account_id = ? AND id = ?", accountID, id)
-	return one(row, scanOperation, fmt.Sprintf("operation %q", id))
+	return one(row, scanOperation, "operation", id)
 }
 
 // ListOperations returns the account's operations with Seq > afterSeq, oldest→newest, at most limit

@@ -30,7 +30,7 @@ func scanOrigin(s scanner) (Origin, error) {
 // GetOrigin returns the origin, or ErrNotFound.
 func (r queries) GetOrigin(ctx context.Context, region, name string) (*Origin, error) {
 	row := r.queryRow(ctx, "SELECT "+originColumns+" FROM origins WHERE region_name = ? AND name = ?", region, name)
-	return one(row, scanOrigin, fmt.Sprintf("origin %s/%s", region, name))
+	return one(row, scanOrigin, "origin", region+"/"+name)
 }
 
 // ListOrigins returns every origin ordered by Region and name.

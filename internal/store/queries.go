@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -57,18 +58,112 @@ var (
 type queries struct {
 	q querier
 	d dialect
+	// stmts are the prepared statements of the pool q runs on; tx is set when q is a transaction, whose
+	// statements are the pool's bound to it. nil stmts: every statement is prepared anew.
+	stmts *stmtCache
+	tx    *sql.Tx
 }
 
 func (r queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := r.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return r.q.QueryContext(ctx, r.d.rebind(query), args...)
 }
 
 func (r queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	// A single-row read is over in microseconds; a cancellable context costs more than that with
+	// modernc's SQLite (a watcher goroutine and a progress handler per statement), and cancelling
+	// would save nothing.
+	ctx = context.WithoutCancel(ctx)
+	if st := r.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return r.q.QueryRowContext(ctx, r.d.rebind(query), args...)
 }
 
 func (r queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := r.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return r.q.ExecContext(ctx, r.d.rebind(query), args...)
+}
+
+// prepared returns query's prepared statement on r's pool, bound to r's transaction if there is one;
+// nil when it is not available (the statement then runs unprepared and reports its own errors).
+func (r queries) prepared(ctx context.Context, query string) *sql.Stmt {
+	if r.stmts == nil {
+		return nil
+	}
+	if r.tx == nil {
+		return r.stmts.get(ctx, query)
+	}
+	st := r.stmts.lookup(query)
+	if st == nil {
+		// Preparing on the pool now would wait for a free connection, and SQLite's writer pool has
+		// exactly one, which this transaction holds: the statement is prepared before the next
+		// transaction begins instead (prepareWanted).
+		r.stmts.want.Store(query, struct{}{})
+		return nil
+	}
+	// Tx.StmtContext reuses the statement already prepared on the transaction's connection (SQLite's
+	// single writer always has it), so this costs no parse either.
+	return r.tx.StmtContext(ctx, st)
+}
+
+// stmtCache holds one prepared statement per distinct query text of a pool. Parsing and planning a
+// statement is most of the cost of a short read: the profile of signed GetDistributions on SQLite
+// (docs/benchmarks.md) spent 19 % of the server's CPU in sqlite3_prepare_v2, parsing the same SELECT
+// again on every request. database/sql prepares a *sql.Stmt lazily on each connection it runs on and
+// keeps it there. The texts are the store's own constants (values are always bound), so the cache is
+// bounded by the number of queries in this package.
+type stmtCache struct {
+	pool *sql.DB
+	d    dialect
+	m    sync.Map // query text (with "?" placeholders) → *sql.Stmt
+	want sync.Map // query texts a transaction ran unprepared → struct{}
+}
+
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if v, ok := c.m.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	return nil
+}
+
+// get returns the statement, preparing it on the pool when needed; nil if preparing failed.
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if st := c.lookup(query); st != nil {
+		return st
+	}
+	st, err := c.pool.PrepareContext(ctx, c.d.rebind(query))
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := c.m.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// prepareWanted prepares the statements transactions asked for. Call it while no transaction of this
+// goroutine holds a connection of the pool.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	c.want.Range(func(k, _ any) bool {
+		c.want.Delete(k)
+		c.get(ctx, k.(string))
+		return true
+	})
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() {
+	c.m.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		c.m.Delete(k)
+		return true
+	})
 }
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -76,16 +171,20 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// one scans a single row, turning "no rows" into ErrNotFound.
-func one[T any](row *sql.Row, scan func(scanner) (T, error), what string) (*T, error) {
+// one scans a single row, turning "no rows" into ErrNotFound. what and key name the row in errors
+// (the message is only built on failure: reads are the API's hot path).
+func one[T any](row *sql.Row, scan func(scanner) (T, error), what, key string) (*T, error) {
 	v, err := scan(row)
+	if err == nil {
+		return &v, nil
+	}
+	if key != "" {
+		what = fmt.Sprintf("%s %q", what, key)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: %s: %w", what, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return &v, nil
+	return nil, fmt.Errorf("store: %s: %w", what, err)
 }
 
 // all scans every row.

@@ -60,6 +60,10 @@ type DB struct {
 	// readers proceed while the single writer commits.
 	read *sql.DB
 
+	// readStmts and writeStmts are the prepared statements of read and write (one cache when they are
+	// the same pool).
+	readStmts, writeStmts *stmtCache
+
 	// retries counts transactions DB.Tx ran again; tests use it to prove that locking, not retrying,
 	// is what keeps concurrent rule checks correct.
 	retries atomic.Int64
@@ -104,7 +108,12 @@ func open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.queries = queries{q: db.read, d: db.dialect}
+	db.writeStmts = &stmtCache{pool: db.write, d: db.dialect}
+	db.readStmts = db.writeStmts
+	if db.read != db.write {
+		db.readStmts = &stmtCache{pool: db.read, d: db.dialect}
+	}
+	db.queries = queries{q: db.read, d: db.dialect, stmts: db.readStmts}
 	if err := migrate(ctx, db.write, db.dialect); err != nil {
 		db.Close()
 		return nil, err
@@ -114,6 +123,10 @@ func open(ctx context.Context, cfg Config) (*DB, error) {
 
 // Close closes every pool.
 func (db *DB) Close() error {
+	if db.writeStmts != nil {
+		db.writeStmts.close()
+		db.readStmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

@@ -58,6 +58,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
+	db.writeStmts.prepareWanted(ctx)
 	sqlTx, err := db.write.BeginTx(ctx, db.dialect.writeTxOptions())
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -69,7 +70,7 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 			sqlTx.Rollback()
 		}
 	}()
-	tx := &Tx{queries: queries{q: sqlTx, d: db.dialect}, tx: sqlTx}
+	tx := &Tx{queries: queries{q: sqlTx, d: db.dialect, stmts: db.writeStmts, tx: sqlTx}, tx: sqlTx}
 	if err := fn(tx); err != nil {
 		return err
 	}
