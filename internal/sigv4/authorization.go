@@ -58,7 +58,9 @@ func ParseAuthorization(header string) (*Authorization, error) {
 		return nil, incomplete("Unsupported AWS 'algorithm': '%s'.", quoteShort(alg))
 	}
 
-	params := map[string]string{}
+	// The three components, each at most once.
+	var credential, signedHeaders, signature string
+	var seen [3]bool
 	for part := range strings.SplitSeq(rest, ",") {
 		part = strings.Trim(part, " \t")
 		if part == "" {
@@ -70,35 +72,43 @@ func ParseAuthorization(header string) (*Authorization, error) {
 				"(hashed with SHA-256 and encoded with Base64): '%s'.", fingerprint(header))
 		}
 		key = strings.Trim(key, " \t")
+		var i int
+		var dst *string
 		switch key {
-		case "Credential", "SignedHeaders", "Signature":
+		case "Credential":
+			i, dst = 0, &credential
+		case "SignedHeaders":
+			i, dst = 1, &signedHeaders
+		case "Signature":
+			i, dst = 2, &signature
 		default:
 			continue // AWS ignores components it does not know; so do we
 		}
-		if _, dup := params[key]; dup {
+		if seen[i] {
 			// Two Credentials in one header are ambiguous; refusing beats guessing which one a
 			// proxy or the client meant.
 			return nil, incomplete("Authorization header has more than one '%s' parameter.", key)
 		}
-		params[key] = strings.Trim(value, " \t")
+		seen[i] = true
+		*dst = strings.Trim(value, " \t")
 	}
 
 	// AWS lists every missing component, one sentence each, in this order.
-	var missing strings.Builder
-	for _, key := range []string{"Credential", "Signature", "SignedHeaders"} {
-		if params[key] == "" {
-			missing.WriteString("Authorization header requires '" + key + "' parameter. ")
+	if credential == "" || signature == "" || signedHeaders == "" {
+		var missing strings.Builder
+		for _, c := range []struct{ key, value string }{{"Credential", credential}, {"Signature", signature}, {"SignedHeaders", signedHeaders}} {
+			if c.value == "" {
+				missing.WriteString("Authorization header requires '" + c.key + "' parameter. ")
+			}
 		}
-	}
-	if missing.Len() > 0 {
 		return nil, incomplete("%s", strings.TrimSuffix(missing.String(), " "))
 	}
 
-	a := &Authorization{Algorithm: alg, Signature: params["Signature"]}
-	if err := a.setCredential(params["Credential"]); err != nil {
+	a := &Authorization{Algorithm: alg, Signature: signature}
+	if err := a.setCredential(credential); err != nil {
 		return nil, err
 	}
-	if err := a.setSignedHeaders(params["SignedHeaders"]); err != nil {
+	if err := a.setSignedHeaders(signedHeaders); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -106,9 +116,18 @@ func ParseAuthorization(header string) (*Authorization, error) {
 
 // setCredential splits "AKID/date/region/service/terminator".
 func (a *Authorization) setCredential(cred string) error {
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
-		return incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'.", quoteShort(cred))
+	var parts [5]string
+	rest := cred
+	for i := range parts {
+		var ok bool
+		if i == len(parts)-1 {
+			parts[i], ok = rest, !strings.Contains(rest, "/")
+		} else {
+			parts[i], rest, ok = strings.Cut(rest, "/")
+		}
+		if !ok {
+			return incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'.", quoteShort(cred))
+		}
 	}
 	a.AccessKeyID = parts[0]
 	a.Scope = Scope{Date: parts[1], Region: parts[2], Service: parts[3], Terminator: parts[4]}
@@ -118,6 +137,7 @@ func (a *Authorization) setCredential(cred string) error {
 // setSignedHeaders splits "a;b;c". Names must be HTTP tokens (RFC 9110 §5.1): anything else could
 // not have been a header the client sent, and would make the canonical request ambiguous.
 func (a *Authorization) setSignedHeaders(list string) error {
+	a.SignedHeaders = make([]string, 0, strings.Count(list, ";")+1)
 	for name := range strings.SplitSeq(list, ";") {
 		if !isToken(name) {
 			return incomplete("SignedHeaders contains an invalid header name '%s'.", quoteShort(name))

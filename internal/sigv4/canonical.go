@@ -20,33 +20,44 @@ import (
 // PayloadHash is the lower-case hex SHA-256 of the body. Verify always hashes the body itself
 // rather than trusting X-Amz-Content-Sha256, so the signature covers the bytes actually received.
 func PayloadHash(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	h := hexSHA256(body)
+	return string(h[:])
+}
+
+// hexSHA256 is the lower-case hex SHA-256 of b, without allocating.
+func hexSHA256(b []byte) (out [64]byte) {
+	sum := sha256.Sum256(b)
+	hex.Encode(out[:], sum[:])
+	return out
 }
 
 // CanonicalRequest builds the canonical request for header-signed r over exactly the headers the
 // client listed in SignedHeaders.
 func CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) string {
-	return canonicalRequest(r, signedHeaders, payloadHash, false)
+	return string(appendCanonicalRequest(nil, r, signedHeaders, payloadHash, false))
 }
 
-// canonicalRequest optionally drops X-Amz-Signature from the query: a presigned URL carries its own
-// signature, which cannot be part of what it signs.
-func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, presigned bool) string {
-	query := r.URL.RawQuery
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(CanonicalURI(r.URL))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(query, presigned))
-	b.WriteByte('\n')
-	b.WriteString(CanonicalHeaders(r, signedHeaders))
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String()
+// appendCanonicalRequest appends the canonical request to b, optionally without X-Amz-Signature in
+// the query: a presigned URL carries its own signature, which cannot be part of what it signs.
+func appendCanonicalRequest(b []byte, r *http.Request, signedHeaders []string, payloadHash string, presigned bool) []byte {
+	b = append(b, r.Method...)
+	b = append(b, '\n')
+	b = append(b, CanonicalURI(r.URL)...)
+	b = append(b, '\n')
+	if r.URL.RawQuery != "" {
+		b = append(b, canonicalQuery(r.URL.RawQuery, presigned)...)
+	}
+	b = append(b, '\n')
+	b = appendCanonicalHeaders(b, r, signedHeaders)
+	b = append(b, '\n')
+	for i, h := range signedHeaders {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, h...)
+	}
+	b = append(b, '\n')
+	return append(b, payloadHash...)
 }
 
 // CanonicalURI is the path as sent, URI-encoded once more. Every service except S3 signs the
@@ -56,7 +67,7 @@ func CanonicalURI(u *url.URL) string {
 	// EscapedPath returns the wire form (RawPath) whenever it is a valid encoding of Path, which is
 	// the string the client signed.
 	path := u.EscapedPath()
-	if path == "" {
+	if path == "" || path == "/" { // every JSON API call: no need to encode anything
 		return "/"
 	}
 	return uriEncode(path, false)
@@ -116,27 +127,47 @@ func queryUnescape(s string) string {
 // does not carry canonicalises to an empty value, which then fails the signature comparison: the
 // client signed something we did not receive.
 func CanonicalHeaders(r *http.Request, signedHeaders []string) string {
-	var b strings.Builder
+	return string(appendCanonicalHeaders(nil, r, signedHeaders))
+}
+
+func appendCanonicalHeaders(b []byte, r *http.Request, signedHeaders []string) []byte {
 	for _, name := range signedHeaders {
-		lower := strings.ToLower(name)
-		b.WriteString(name)
-		b.WriteByte(':')
-		switch values := r.Header.Values(name); {
-		case lower == "host":
-			b.WriteString(collapseSpaces(r.Host))
-		case lower == "content-length" && len(values) == 0 && r.ContentLength >= 0:
-			b.WriteString(strconv.FormatInt(r.ContentLength, 10))
+		b = append(b, name...)
+		b = append(b, ':')
+		switch values := r.Header[canonicalKey(name)]; {
+		case strings.EqualFold(name, "host"):
+			b = append(b, collapseSpaces(r.Host)...)
+		case len(values) == 0 && strings.EqualFold(name, "content-length") && r.ContentLength >= 0:
+			b = strconv.AppendInt(b, r.ContentLength, 10)
 		default:
 			for i, v := range values {
 				if i > 0 {
-					b.WriteByte(',')
+					b = append(b, ',')
 				}
-				b.WriteString(collapseSpaces(v))
+				b = append(b, collapseSpaces(v)...)
 			}
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return b.String()
+	return b
+}
+
+// signedHeaderKeys are the canonical forms of the header names SDKs sign: looking them up here
+// instead of canonicalising each name spares an allocation per header and request.
+var signedHeaderKeys = map[string]string{
+	"content-type": "Content-Type", "content-length": "Content-Length", "host": "Host",
+	"x-amz-date": "X-Amz-Date", "x-amz-target": "X-Amz-Target", "x-amz-security-token": "X-Amz-Security-Token",
+	"x-amz-content-sha256": "X-Amz-Content-Sha256", "x-amz-user-agent": "X-Amz-User-Agent",
+	"amz-sdk-invocation-id": "Amz-Sdk-Invocation-Id", "amz-sdk-request": "Amz-Sdk-Request",
+	"user-agent": "User-Agent", "accept-encoding": "Accept-Encoding",
+}
+
+// canonicalKey is the key net/http files header name under.
+func canonicalKey(name string) string {
+	if k, ok := signedHeaderKeys[name]; ok {
+		return k
+	}
+	return http.CanonicalHeaderKey(name)
 }
 
 // collapseSpaces trims spaces and tabs at both ends and turns each inner run of spaces into one

@@ -13,8 +13,23 @@ import (
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-string-to-sign
 func StringToSign(signed time.Time, scope Scope, canonicalRequest string) string {
-	sum := sha256.Sum256([]byte(canonicalRequest))
-	return Algorithm + "\n" + signed.UTC().Format(TimeFormat) + "\n" + scope.String() + "\n" + hex.EncodeToString(sum[:])
+	return string(appendStringToSign(nil, signed, scope, []byte(canonicalRequest)))
+}
+
+func appendStringToSign(b []byte, signed time.Time, scope Scope, canonicalRequest []byte) []byte {
+	b = append(b, Algorithm+"\n"...)
+	b = signed.UTC().AppendFormat(b, TimeFormat)
+	b = append(b, '\n')
+	b = append(b, scope.Date...)
+	b = append(b, '/')
+	b = append(b, scope.Region...)
+	b = append(b, '/')
+	b = append(b, scope.Service...)
+	b = append(b, '/')
+	b = append(b, scope.Terminator...)
+	b = append(b, '\n')
+	sum := hexSHA256(canonicalRequest)
+	return append(b, sum[:]...)
 }
 
 // SigningKey derives the key chain HMAC("AWS4"+secret, date) → region → service → "aws4_request".
@@ -34,15 +49,22 @@ func Signature(signingKey []byte, stringToSign string) string {
 // signatureMatches compares in constant time so that response timing does not reveal how many
 // leading bytes of a forged signature were right. Upper-case hex is accepted: it encodes the same MAC.
 func signatureMatches(expected []byte, provided string) bool {
-	got, err := hex.DecodeString(provided)
-	if err != nil {
+	var got [sha256.Size]byte
+	if len(provided) != 2*len(got) {
 		return false
 	}
-	return hmac.Equal(expected, got)
+	if _, err := hex.Decode(got[:], []byte(provided)); err != nil {
+		return false
+	}
+	return hmac.Equal(expected, got[:])
 }
 
 func hmacSHA256(key []byte, data string) []byte {
+	return hmacSHA256Bytes(key, []byte(data))
+}
+
+func hmacSHA256Bytes(key, data []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
+	m.Write(data)
+	return m.Sum(make([]byte, 0, sha256.Size))
 }

@@ -35,6 +35,8 @@ type Verifier struct {
 	Now func() time.Time
 	// MaxSkew bounds |signing time - Now()|. 0 = DefaultMaxSkew (15 min).
 	MaxSkew time.Duration
+
+	keys signingKeys // derived keys; a Verifier must not be copied after first use
 }
 
 // Verify authenticates r, whose body has already been read into body. The error is always a *Error.
@@ -63,18 +65,22 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Credential, error) {
 		return nil, unrecognizedClient()
 	}
 
-	payloadHash := PayloadHash(body)
+	sum := hexSHA256(body)
+	payloadHash := string(sum[:])
 	// Only the JS SDK sends X-Amz-Content-Sha256 to JSON services. When present it must describe the
 	// body we received: otherwise a client could sign one body and send another under the same
 	// header. The hash is always computed here, so "UNSIGNED-PAYLOAD" is refused too.
-	if declared := r.Header.Values("X-Amz-Content-Sha256"); len(declared) > 0 {
-		if len(declared) != 1 || strings.ToLower(strings.TrimSpace(declared[0])) != payloadHash {
+	if declared := r.Header["X-Amz-Content-Sha256"]; len(declared) > 0 {
+		if len(declared) != 1 || !strings.EqualFold(strings.TrimSpace(declared[0]), payloadHash) {
 			return nil, invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.")
 		}
 	}
 
-	canonical := canonicalRequest(r, a.SignedHeaders, payloadHash, req.presigned)
-	expected := hmacSHA256(SigningKey(secret, a.Scope), StringToSign(req.signed, a.Scope, canonical))
+	// One buffer for the canonical request and then the string to sign: a JSON API call's fit in it.
+	buf := make([]byte, 0, 1024)
+	canonical := appendCanonicalRequest(buf, r, a.SignedHeaders, payloadHash, req.presigned)
+	toSign := appendStringToSign(canonical[len(canonical):], req.signed, a.Scope, canonical)
+	expected := hmacSHA256Bytes(v.keys.get(secret, a.Scope), toSign)
 	if !signatureMatches(expected, a.Signature) {
 		return nil, signatureMismatch()
 	}
@@ -91,8 +97,8 @@ type requestAuth struct {
 
 // readRequestAuth picks the mechanism (Authorization header or presigned query) and parses it.
 func readRequestAuth(r *http.Request) (*requestAuth, error) {
-	headers := r.Header.Values("Authorization")
-	presigned := r.URL.Query().Has("X-Amz-Algorithm")
+	headers := r.Header["Authorization"]
+	presigned := r.URL.RawQuery != "" && r.URL.Query().Has("X-Amz-Algorithm")
 	switch {
 	case len(headers) > 0 && presigned:
 		return nil, incomplete("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.")
@@ -124,7 +130,9 @@ func (v *Verifier) checkScope(s Scope, signed time.Time) error {
 	if s.Terminator != scopeTerminator {
 		return invalidSignature("Credential should be scoped with a valid terminator: '%s', not '%s'.", scopeTerminator, quoteShort(s.Terminator))
 	}
-	if day := signed.UTC().Format(DateFormat); s.Date != day {
+	var day [8]byte
+	if string(signed.UTC().AppendFormat(day[:0], DateFormat)) != s.Date {
+		day := signed.UTC().Format(DateFormat)
 		return invalidSignature("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
 			quoteShort(s.Date), day, signed.UTC().Format(TimeFormat))
 	}
