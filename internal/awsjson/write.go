@@ -42,7 +42,11 @@ func runHandler(ctx context.Context, h Handler, decode func(any) error) (body []
 	if out == nil {
 		return []byte("{}"), nil
 	}
-	body, err = json.Marshal(out)
+	if a, ok := out.(Appendable); ok {
+		body = a.AppendJSON(make([]byte, 0, 1024))
+	} else {
+		body, err = json.Marshal(out)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode %T: %w", out, err)
 	}

@@ -20,15 +20,26 @@ func NewDouble(v float64) *Double {
 
 // MarshalJSON writes the shortest decimal that round-trips, with ".0" added to whole numbers.
 func (d Double) MarshalJSON() ([]byte, error) {
-	f := float64(d)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	if f := float64(d); math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, fmt.Errorf("lightsail: %v cannot be encoded as a JSON number", f)
 	}
-	b := strconv.AppendFloat(nil, f, 'g', -1, 64)
-	for _, c := range b {
+	return d.AppendJSON(nil), nil
+}
+
+// AppendJSON appends what MarshalJSON returns. JSON has no NaN or infinity: such a value is a bug of
+// the code that computed it, so it panics (the API server answers that request with a 500 and logs
+// it, as for a MarshalJSON error).
+func (d Double) AppendJSON(b []byte) []byte {
+	f := float64(d)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		panic(fmt.Sprintf("lightsail: %v cannot be encoded as a JSON number", f))
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, 'g', -1, 64)
+	for _, c := range b[start:] {
 		if c == '.' || c == 'e' || c == 'E' {
-			return b, nil
+			return b
 		}
 	}
-	return append(b, '.', '0'), nil
+	return append(b, '.', '0')
 }

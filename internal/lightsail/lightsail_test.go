@@ -19,6 +19,7 @@ func TestTimestampWire(t *testing.T) {
 		{"milliseconds", time.Unix(1571071325, 76*int64(time.Millisecond)), "1571071325.076"},
 		{"trailing zeros trimmed", time.Unix(1571071325, 500*int64(time.Millisecond)), "1571071325.5"},
 		{"sub-millisecond dropped", time.Unix(10, 999_999), "10"},
+		{"before 1970, fractional", time.Unix(-2, 500*int64(time.Millisecond)), "-1.5"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

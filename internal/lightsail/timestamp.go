@@ -1,7 +1,6 @@
 package lightsail
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -22,17 +21,25 @@ func NewTimestamp(t time.Time) *Timestamp {
 }
 
 // MarshalJSON writes epoch seconds with at most millisecond precision.
-func (t Timestamp) MarshalJSON() ([]byte, error) {
+func (t Timestamp) MarshalJSON() ([]byte, error) { return t.AppendJSON(nil), nil }
+
+// AppendJSON appends what MarshalJSON returns: "1571071325", "1571071325.076", "1571071325.5".
+func (t Timestamp) AppendJSON(b []byte) []byte {
 	ms := t.UnixMilli()
+	if ms < 0 { // before 1970: -1.5 is minus one and a half seconds, so the sign goes first
+		b = append(b, '-')
+		ms = -ms
+	}
 	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
-	}
+	b = strconv.AppendInt(b, sec, 10)
 	if frac == 0 {
-		return strconv.AppendInt(nil, sec, 10), nil
+		return b
 	}
-	s := fmt.Sprintf("%d.%03d", sec, frac)
-	return bytes.TrimRight([]byte(s), "0"), nil
+	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // UnmarshalJSON reads epoch seconds (integer or fractional). Clients send numbers; a quoted number or an

@@ -166,10 +166,12 @@ func generate() (map[string][]byte, error) {
 	}
 	files := map[string][]byte{}
 	for name, fn := range map[string]func() (string, error){
-		"zz_types.go":    g.types,
-		"zz_enums.go":    g.enums,
-		"zz_validate.go": g.validate,
-		"zz_api.go":      g.api,
+		"zz_types.go":     g.types,
+		"zz_enums.go":     g.enums,
+		"zz_validate.go":  g.validate,
+		"zz_api.go":       g.api,
+		"zz_json.go":      g.codec,
+		"zz_json_test.go": g.codecTestList,
 	} {
 		src, err := fn()
 		if err != nil {
@@ -537,5 +539,129 @@ func (g *gen) api() (string, error) {
 	b.WriteString("\t}\n}\n\n")
 	all := sortedKeys(g.m.Operations)
 	fmt.Fprintf(&b, "// AllOperations lists every operation of the Lightsail model, served or not: an unserved one answers\n// 501 naming itself rather than UnknownOperationException.\nvar AllOperations = %#v\n", all)
+	return b.String(), nil
+}
+
+// valueKind is how one value of shape name is read and written: a structure or one of the scalars.
+func (g *gen) valueKind(name string) string {
+	switch t := g.m.Shapes[name].Type; t {
+	case "structure", "string", "boolean", "timestamp", "list":
+		return t
+	case "integer", "long":
+		return "integer"
+	case "double", "float":
+		return "double"
+	}
+	panic("unsupported shape type " + g.m.Shapes[name].Type + " for " + name)
+}
+
+// scalarReaders name the hand-written readers (internal/lightsail/json.go) of a member (pointer) and
+// of a list element (value), per value kind.
+var (
+	memberReaders = map[string]string{"string": "readString", "boolean": "readBool", "integer": "readInt",
+		"double": "readDouble", "timestamp": "readTimestamp"}
+	elemReaders = map[string]string{"string": "readStringElem", "boolean": "readBoolElem", "integer": "readIntElem",
+		"double": "readDoubleElem", "timestamp": "readTimestampElem"}
+)
+
+// codec generates ReadJSON and AppendJSON for every structure: exact-case member matching (AWS JSON
+// member names are case-sensitive) and encoding/json's output, byte for byte, without reflection.
+func (g *gen) codec() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("import \"github.com/sailcdn/sailcdn/internal/awsjson\"\n\n")
+	for _, name := range g.sortedUsed(func(s *shape) bool { return s.Type == "structure" }) {
+		s := g.m.Shapes[name]
+		members := sortedKeys(s.Members)
+
+		b.WriteString("// ReadJSON reads v from d. Member names match exactly; an unknown member, also a known one in\n// other letter case, is skipped.\n")
+		fmt.Fprintf(&b, "func (v *%s) ReadJSON(d *awsjson.Decoder) error {\n", name)
+		if len(members) == 0 {
+			b.WriteString("\treturn d.Object(func([]byte) error { return d.Skip() })\n}\n\n")
+		} else {
+			b.WriteString("\treturn d.Object(func(name []byte) error {\n\t\tswitch string(name) {\n")
+			for _, mn := range members {
+				field := "v." + exported(mn)
+				fmt.Fprintf(&b, "\t\tcase %q:\n\t\t\treturn awsjson.InMember(%q, %s)\n", mn, mn, g.readExpr(s.Members[mn].Shape, "&"+field))
+			}
+			b.WriteString("\t\t}\n\t\treturn d.Skip()\n\t})\n}\n\n")
+		}
+
+		b.WriteString("// AppendJSON appends v as JSON: what encoding/json.Marshal writes for it, byte for byte.\n")
+		fmt.Fprintf(&b, "func (v *%s) AppendJSON(b []byte) []byte {\n\tif v == nil {\n\t\treturn append(b, \"null\"...)\n\t}\n\tb = append(b, '{')\n", name)
+		if len(members) > 0 {
+			b.WriteString("\tstart := len(b)\n")
+		}
+		for _, mn := range members {
+			field := "v." + exported(mn)
+			fmt.Fprintf(&b, "\tif %s != nil {\n\t\tif len(b) > start {\n\t\t\tb = append(b, ',')\n\t\t}\n\t\tb = append(b, `\"%s\":`...)\n", field, mn)
+			sh := g.m.Shapes[s.Members[mn].Shape]
+			if sh.Type == "list" {
+				fmt.Fprintf(&b, "\t\tb = append(b, '[')\n\t\tfor i := range %s {\n\t\t\tif i > 0 {\n\t\t\t\tb = append(b, ',')\n\t\t\t}\n\t\t\t%s\n\t\t}\n\t\tb = append(b, ']')\n",
+					field, g.appendStmt(sh.Member.Shape, field+"[i]", false))
+			} else {
+				fmt.Fprintf(&b, "\t\t%s\n", g.appendStmt(s.Members[mn].Shape, field, true))
+			}
+			b.WriteString("\t}\n")
+		}
+		b.WriteString("\treturn append(b, '}')\n}\n\n")
+	}
+	return b.String(), nil
+}
+
+// readExpr reads a member of shape sname into the field whose address is addr.
+func (g *gen) readExpr(sname, addr string) string {
+	switch k := g.valueKind(sname); k {
+	case "structure":
+		return fmt.Sprintf("readStruct(d, %s)", addr)
+	case "list":
+		elem := g.m.Shapes[sname].Member.Shape
+		ek := g.valueKind(elem)
+		switch ek {
+		case "structure":
+			return fmt.Sprintf("readList(d, %s, func(e *%s) error { return readStructElem(d, e) })", addr, elem)
+		case "list":
+			panic("lists of lists are not in the model")
+		}
+		return fmt.Sprintf("readList(d, %s, func(e *%s) error { return %s(d, e) })", addr, strings.TrimPrefix(g.goType(elem), "*"), elemReaders[ek])
+	default:
+		return fmt.Sprintf("%s(d, %s)", memberReaders[k], addr)
+	}
+}
+
+// appendStmt appends the value expr of shape sname to b; ptr says whether expr is a pointer.
+func (g *gen) appendStmt(sname, expr string, ptr bool) string {
+	val := expr
+	if ptr {
+		val = "*" + expr
+	}
+	switch g.valueKind(sname) {
+	case "structure":
+		if ptr {
+			return fmt.Sprintf("b = %s.AppendJSON(b)", expr)
+		}
+		return fmt.Sprintf("b = (&%s).AppendJSON(b)", expr)
+	case "string":
+		return fmt.Sprintf("b = awsjson.AppendString(b, %s)", val)
+	case "boolean":
+		return fmt.Sprintf("b = awsjson.AppendBool(b, %s)", val)
+	case "integer":
+		return fmt.Sprintf("b = awsjson.AppendInt(b, %s)", val)
+	case "double", "timestamp":
+		return fmt.Sprintf("b = %s.AppendJSON(b)", expr) // value methods, also on pointers
+	}
+	panic("cannot append " + sname)
+}
+
+// codecTestList lists one value of every structure, for the codec's tests (zz_json_test.go).
+func (g *gen) codecTestList() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("import \"github.com/sailcdn/sailcdn/internal/awsjson\"\n\n")
+	b.WriteString("// generatedStructures returns a new zero value of every generated structure.\nfunc generatedStructures() []interface {\n\tawsjson.Readable\n\tawsjson.Appendable\n} {\n\treturn []interface {\n\t\tawsjson.Readable\n\t\tawsjson.Appendable\n\t}{\n")
+	for _, name := range g.sortedUsed(func(s *shape) bool { return s.Type == "structure" }) {
+		fmt.Fprintf(&b, "\t\tnew(%s),\n", name)
+	}
+	b.WriteString("\t}\n}\n")
 	return b.String(), nil
 }
