@@ -55,6 +55,7 @@ type Service struct {
 	pageSize    int
 	certs       CertificateConfig
 	log         *slog.Logger
+	configs     configCache
 
 	// servedFloor is a generation every live edge was seen serving (see deployed).
 	servedFloor atomic.Int64

@@ -52,8 +52,8 @@ func distributionTarget(ctx context.Context, name *string) (Caller, string, erro
 }
 
 // loadConfig decodes the stored configuration: the persistent members of a LightsailDistribution,
-// written by persistentConfig, with the generated reader (encoding/json took 30 % of a signed
-// GetDistributions in the profile, docs/benchmarks.md).
+// written by persistentConfig. The generated reader is what serves GetDistributions quickly:
+// encoding/json took 30 % of a signed GetDistributions in the profile (docs/benchmarks.md).
 func loadConfig(d *store.Distribution) (*lightsail.LightsailDistribution, error) {
 	cfg := new(lightsail.LightsailDistribution)
 	if len(d.Config) > 0 {
@@ -77,33 +77,56 @@ func persistentConfig(cfg *lightsail.LightsailDistribution) ([]byte, error) {
 	return c.AppendJSON(nil), nil
 }
 
-// view renders a stored distribution as the API returns it.
+// Values of view's members that are the same for many distributions: shared, never written through.
+var (
+	resourceTypeDistribution = "Distribution"
+	homeLocation             = lightsail.ResourceLocation{AvailabilityZone: ptr("all"), RegionName: ptr(HomeRegion)}
+	statusInProgress         = StatusInProgress
+	statusDeployed           = StatusDeployed
+	boolTrue, boolFalse      = true, false
+)
+
+func sharedBool(v bool) *bool {
+	if v {
+		return &boolTrue
+	}
+	return &boolFalse
+}
+
+// view renders a stored distribution as the API returns it. The result shares the cached decoded
+// configuration (configCache): callers encode it and must not write into it.
 func (s *Service) view(ctx context.Context, d *store.Distribution, now time.Time) (*lightsail.LightsailDistribution, error) {
-	cfg, err := loadConfig(d)
+	e, err := s.configs.get(d)
 	if err != nil {
 		return nil, err
 	}
-	status := StatusInProgress
+	cfg := new(lightsail.LightsailDistribution)
+	*cfg = *e.cfg
+	cfg.Status = &statusInProgress
 	if ok, err := s.deployed(ctx, d.DeployedAt, d.DeployGeneration, now); err != nil {
 		return nil, err
 	} else if ok {
-		status = StatusDeployed
+		cfg.Status = &statusDeployed
 	}
-	cfg.Name = ptr(d.Name)
-	cfg.Arn = ptr(distributionARN(d.AccountID, d.ID))
-	cfg.SupportCode = ptr(d.AccountID + "/" + strings.ToUpper(strings.SplitN(d.DomainName, ".", 2)[0]))
+	cfg.Name = &d.Name
+	cfg.Arn = &e.arn
+	cfg.SupportCode = &e.supportCode
 	cfg.CreatedAt = lightsail.NewTimestamp(d.CreatedAt)
-	cfg.Location = &lightsail.ResourceLocation{AvailabilityZone: ptr("all"), RegionName: ptr(HomeRegion)}
-	cfg.ResourceType = ptr("Distribution")
-	cfg.Status = ptr(status)
-	cfg.IsEnabled = ptr(d.IsEnabled)
-	cfg.DomainName = ptr(d.DomainName)
-	cfg.BundleId = ptr(d.BundleID)
-	cfg.AbleToUpdateBundle = ptr(billing.AbleToUpdateBundle(d.BundleChangedCycle, now))
+	cfg.Location = &homeLocation
+	cfg.ResourceType = &resourceTypeDistribution
+	cfg.IsEnabled = sharedBool(d.IsEnabled)
+	cfg.DomainName = &d.DomainName
+	cfg.BundleId = &d.BundleID
+	cfg.AbleToUpdateBundle = sharedBool(billing.AbleToUpdateBundle(d.BundleChangedCycle, now))
 	cfg.AlternativeDomainNames = nonNil(cfg.AlternativeDomainNames)
 	cfg.CacheBehaviors = nonNil(cfg.CacheBehaviors)
 	cfg.Tags = nonNil(cfg.Tags)
 	return cfg, nil
+}
+
+// supportCode is "<account>/<domain label, upper case>" (format undocumented; decisions.md).
+func supportCode(d *store.Distribution) string {
+	return d.AccountID + "/" + strings.ToUpper(strings.SplitN(d.DomainName, ".", 2)[0])
 }
 
 func distributionARN(account, id string) string {
