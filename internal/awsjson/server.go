@@ -128,6 +128,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		w.Header().Set("Connection", "close")
 		return nil, RequestTooLargeError(limit)
 	}
+	if r.ContentLength >= 0 {
+		// The usual case: a declared length within the limit, read into a buffer of exactly that
+		// size (net/http stops the body at the declared length).
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, SerializationError("Could not read the request body.")
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError

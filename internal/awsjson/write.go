@@ -56,10 +56,13 @@ func runHandler(ctx context.Context, h Handler, decode func(any) error) (body []
 	return body, nil
 }
 
+// contentTypeValue is shared by every response's header map; net/http only reads it.
+var contentTypeValue = []string{ContentType}
+
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = contentTypeValue
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // a write error means the client is gone; nothing left to tell it
 }
