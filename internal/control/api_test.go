@@ -298,17 +298,23 @@ func testRegionGate(t *testing.T, b sailtest.Backend) {
 
 func testGetDistributionsNotFoundAndPagination(t *testing.T, b sailtest.Backend) {
 	_, c := newEnv(t, b, func(cfg *sailtest.Config) { cfg.Control.PageSize = 2 })
-	// An account without distributions answers an empty list (reference §5.7).
-	out, err := c.GetDistributions(ctx, &ls.GetDistributionsInput{DistributionName: aws.String("ghost")})
-	if err != nil || len(out.Distributions) != 0 {
-		t.Fatalf("empty account: %v %+v", err, out)
+	// Also an account without any distribution answers InvalidInputException, not an empty list:
+	// CloudFormation's delete stabilisation waits for an exception (clients_test.go, decisions.md).
+	_, err := c.GetDistributions(ctx, &ls.GetDistributionsInput{DistributionName: aws.String("ghost")})
+	ie := wantAPIError[*types.InvalidInputException](t, err, 400, "DoesNotExist")
+	if !strings.Contains(aws.ToString(ie.Message), "Requested resource not found") {
+		t.Errorf("message %q", aws.ToString(ie.Message))
+	}
+	out, err := c.GetDistributions(ctx, &ls.GetDistributionsInput{})
+	if err != nil || out.Distributions == nil || len(out.Distributions) != 0 {
+		t.Fatalf("listing an empty account: %v %+v", err, out)
 	}
 	names := []string{"a-one", "b-two", "c-three", "d-four", "e-five"}
 	for _, n := range names {
 		mustCreate(t, c, n)
 	}
 	_, err = c.GetDistributions(ctx, &ls.GetDistributionsInput{DistributionName: aws.String("ghost")})
-	ie := wantAPIError[*types.InvalidInputException](t, err, 400, "DoesNotExist")
+	ie = wantAPIError[*types.InvalidInputException](t, err, 400, "DoesNotExist")
 	if !strings.Contains(aws.ToString(ie.Message), "Requested resource not found") {
 		t.Errorf("message %q", aws.ToString(ie.Message))
 	}

@@ -388,16 +388,11 @@ func (s *Service) GetDistributions(ctx context.Context, in *lightsail.GetDistrib
 	if in.DistributionName != nil {
 		d, err := s.db.GetDistribution(ctx, c.AccountID, *in.DistributionName)
 		if errors.Is(err, store.ErrNotFound) {
-			// Real service: an account with no distributions at all answers an empty list, otherwise an
-			// InvalidInputException saying "Requested resource not found" (reference §5.7; CloudFormation
-			// and Terraform both handle it). The code "DoesNotExist" is what Terraform also matches.
-			n, cerr := s.db.CountDistributions(ctx, c.AccountID)
-			if cerr != nil {
-				return nil, cerr
-			}
-			if n == 0 {
-				return &lightsail.GetDistributionsResult{Distributions: []lightsail.LightsailDistribution{}}, nil
-			}
+			// Always an InvalidInputException saying "Requested resource not found", also in an account
+			// without any distribution (decisions.md): CloudFormation's delete stabilisation and read
+			// handler need an exception, an empty list would leave a stack deleting its last
+			// distribution waiting for ever; its create pre-check and Terraform's finder take either.
+			// The code "DoesNotExist" is what Terraform's IsANotFoundError also matches.
 			return nil, invalid("DoesNotExist", "Requested resource not found: the distribution %s does not exist.", quoteName(*in.DistributionName))
 		}
 		if err != nil {
