@@ -74,6 +74,17 @@ func TestVerifyPresigned(t *testing.T) {
 			wantType: TypeInvalidSignature,
 		},
 		{
+			// A presigned URL whose signature does not cover an X-Amz-Target header cannot be
+			// replayed as another operation: unsigned x-amz-* headers are refused.
+			name: "X-Amz-Target header not signed", query: "X-Amz-Expires=300", at: testNow,
+			edit: func(u string, h http.Header) string {
+				h.Set("X-Amz-Target", "Lightsail_20161128.DeleteDistribution")
+				return u
+			},
+			wantType:    TypeInvalidSignature,
+			wantMessage: "'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.",
+		},
+		{
 			name: "Authorization header as well", query: "X-Amz-Expires=300", at: testNow,
 			edit: func(u string, h http.Header) string {
 				h.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x/y/z/w/v, SignedHeaders=host, Signature=00")

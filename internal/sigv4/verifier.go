@@ -6,6 +6,7 @@ package sigv4
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,6 +59,13 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Credential, error) {
 	if !signsHost(a.SignedHeaders) {
 		// Without host a signature could be replayed against another endpoint sharing the key.
 		return nil, invalidSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	if name := unsignedAmzHeader(r.Header, a.SignedHeaders); name != "" {
+		// X-Amz-Target names the operation: a signature that does not cover it could be replayed as
+		// any other operation (a GetDistributions as DeleteDistribution). AWS requires every x-amz-*
+		// header a request carries to be signed; the message is the one its endpoints give for a
+		// required header missing from SignedHeaders (as for Host above).
+		return nil, invalidSignature("'%s' must be a 'SignedHeader' in the AWS Authorization.", name)
 	}
 
 	secret, accountID, ok := v.lookup(a.AccessKeyID)
@@ -159,6 +167,23 @@ func (v *Verifier) checkTime(req *requestAuth) error {
 			end.UTC().Format(TimeFormat), now.UTC().Format(TimeFormat))
 	}
 	return nil
+}
+
+// unsignedAmzHeader returns the lower-case name of an x-amz-* header of h that signed does not list,
+// or "". (x-amzn-* fields, such as the trace id SDKs deliberately leave unsigned, are not x-amz-*.)
+func unsignedAmzHeader(h http.Header, signed []string) string {
+	first := "" // the first in lexical order, so that the message does not depend on map order
+	for name := range h {
+		if len(name) < len("x-amz-") || !strings.EqualFold(name[:len("x-amz-")], "x-amz-") {
+			continue
+		}
+		if !slices.ContainsFunc(signed, func(s string) bool { return strings.EqualFold(s, name) }) {
+			if lower := strings.ToLower(name); first == "" || lower < first {
+				first = lower
+			}
+		}
+	}
+	return first
 }
 
 func signsHost(signed []string) bool {

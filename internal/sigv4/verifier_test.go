@@ -414,6 +414,19 @@ func TestVerifyRejects(t *testing.T) {
 			wantType: TypeInvalidSignature, wantStatus: 403, wantMessage: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
 		},
 		{
+			// The operation is part of what is signed: otherwise a captured GetDistributions could be
+			// replayed as DeleteDistribution under the same signature.
+			name: "X-Amz-Target not signed",
+			req: request{body: getDistributionsBody, header: hdr("Content-Type", "application/x-amz-json-1.1"), sign: &signing{},
+				unsigned: hdr("X-Amz-Target", "Lightsail_20161128.DeleteDistribution")},
+			wantType: TypeInvalidSignature, wantStatus: 403, wantMessage: "'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.",
+		},
+		{
+			name:     "another x-amz-* header not signed",
+			req:      request{body: getDistributionsBody, header: boto3Headers, sign: &signing{}, unsigned: hdr("X-Amz-Security-Token", "FwoG")},
+			wantType: TypeInvalidSignature, wantStatus: 403, wantMessage: "'x-amz-security-token' must be a 'SignedHeader' in the AWS Authorization.",
+		},
+		{
 			name: "x-amz-content-sha256 does not describe the body",
 			req: request{body: getDistributionsBody, sign: &signing{payloadHash: "UNSIGNED-PAYLOAD"},
 				header: hdr("X-Amz-Target", testTarget, "X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")},
