@@ -39,6 +39,7 @@ func TestAPI(t *testing.T) {
 		{"GetDistributionsNotFoundAndPagination", testGetDistributionsNotFoundAndPagination},
 		{"AccountsAreIsolated", testAccountsAreIsolated},
 		{"UpdateDistributionKeepsOmittedMembers", testUpdateDistributionKeepsOmittedMembers},
+		{"UpdateDistributionPartialOrigin", testUpdateDistributionPartialOrigin},
 		{"BundleChangeOncePerCycle", testBundleChangeOncePerCycle},
 		{"ConcurrentBundleChangesExactlyOneWins", testConcurrentBundleChangesExactlyOneWins},
 		{"DeleteDistribution", testDeleteDistribution},
@@ -398,6 +399,51 @@ func testUpdateDistributionKeepsOmittedMembers(t *testing.T, b sailtest.Backend)
 	}
 	_, err = c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("nope")})
 	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
+}
+
+// testUpdateDistributionPartialOrigin: an origin object that names the same origin resource changes
+// the members it carries and keeps the others (decisions.md: the API reference tells clients to send
+// the origin with its name "even if the origin is not changing"; Terraform and CloudFormation send
+// name, region and protocol policy only). An origin naming another resource starts from the defaults.
+func testUpdateDistributionPartialOrigin(t *testing.T, b sailtest.Backend) {
+	e, c := newEnv(t, b)
+	e.AddOrigin("web-2", "http://127.0.0.1:10/", "Instance", "us-east-1")
+	in := createInput("part")
+	in.Origin.ProtocolPolicy = types.OriginProtocolPolicyEnumHTTPSOnly
+	in.Origin.ResponseTimeout = aws.Int32(45)
+	in.Origin.IpAddressType = types.OriginIpAddressTypeEnumIpv4
+	if _, err := c.CreateDistribution(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	origin := func() *types.Origin { return getOne(t, c, "part").Origin }
+	update := func(o *types.InputOrigin) {
+		t.Helper()
+		if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("part"), Origin: o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(what string, policy types.OriginProtocolPolicyEnum, timeout int32, ip types.OriginIpAddressTypeEnum) {
+		t.Helper()
+		o := origin()
+		if o.ProtocolPolicy != policy || aws.ToInt32(o.ResponseTimeout) != timeout || o.IpAddressType != ip {
+			t.Errorf("%s: protocolPolicy %q responseTimeout %d ipAddressType %q, want %q %d %q", what,
+				o.ProtocolPolicy, aws.ToInt32(o.ResponseTimeout), o.IpAddressType, policy, timeout, ip)
+		}
+	}
+	// Name and region only (what Terraform sends when nothing else is configured): nothing changes.
+	update(&types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1})
+	want("name and region only", types.OriginProtocolPolicyEnumHTTPSOnly, 45, types.OriginIpAddressTypeEnumIpv4)
+	// One member: only that one changes.
+	update(&types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1, ProtocolPolicy: types.OriginProtocolPolicyEnumHTTPOnly})
+	want("protocolPolicy only", types.OriginProtocolPolicyEnumHTTPOnly, 45, types.OriginIpAddressTypeEnumIpv4)
+	update(&types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1, ResponseTimeout: aws.Int32(10)})
+	want("responseTimeout only", types.OriginProtocolPolicyEnumHTTPOnly, 10, types.OriginIpAddressTypeEnumIpv4)
+	// Another origin resource: its members start from the defaults, as on create.
+	update(&types.InputOrigin{Name: aws.String("web-2"), RegionName: types.RegionNameUsEast1})
+	want("another origin", types.OriginProtocolPolicyEnumHTTPOnly, 30, types.OriginIpAddressTypeEnumDualstack)
+	if aws.ToString(origin().Name) != "web-2" {
+		t.Errorf("origin %q, want web-2", aws.ToString(origin().Name))
+	}
 }
 
 func testBundleChangeOncePerCycle(t *testing.T, b sailtest.Backend) {

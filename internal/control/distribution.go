@@ -146,7 +146,9 @@ func (s *Service) newDomainName() string {
 }
 
 // resolveOrigin checks an InputOrigin against the origin registry and returns the stored Origin plus
-// the origin's public DNS name.
+// the origin's public DNS name. Members the request leaves out stay nil: CreateDistribution fills them
+// with the defaults (withOriginDefaults), UpdateDistribution first from the distribution's current
+// origin when the request names the same origin resource (keepOmittedOriginMembers).
 func (s *Service) resolveOrigin(ctx context.Context, in *lightsail.InputOrigin, privateAccess *bool) (*lightsail.Origin, string, error) {
 	if in == nil || deref(in.Name) == "" || deref(in.RegionName) == "" {
 		return nil, "", invalid("MissingParameter", "origin.name and origin.regionName are required.")
@@ -168,19 +170,8 @@ func (s *Service) resolveOrigin(ctx context.Context, in *lightsail.InputOrigin, 
 		ResponseTimeout: in.ResponseTimeout,
 		IpAddressType:   in.IpAddressType,
 	}
-	if out.ProtocolPolicy == nil {
-		out.ProtocolPolicy = ptr("http-only") // default for instance, load balancer and container origins
-	}
-	if o.ResourceType == "Bucket" {
-		out.ProtocolPolicy = ptr("https-only") // bucket origins are always reached over HTTPS (DG)
-	}
-	if out.ResponseTimeout == nil {
-		out.ResponseTimeout = ptr[int64](defaultOriginTimeout)
-	} else if t := *out.ResponseTimeout; t < 1 || t > 60 {
-		return nil, "", invalid("InvalidOrigin", "origin.responseTimeout must be between 1 and 60 seconds; got %d.", t)
-	}
-	if out.IpAddressType == nil {
-		out.IpAddressType = ptr("dualstack")
+	if t := out.ResponseTimeout; t != nil && (*t < 1 || *t > 60) {
+		return nil, "", invalid("InvalidOrigin", "origin.responseTimeout must be between 1 and 60 seconds; got %d.", *t)
 	}
 	if privateAccess != nil {
 		if *privateAccess && o.ResourceType != "Bucket" {
@@ -193,6 +184,46 @@ func (s *Service) resolveOrigin(ctx context.Context, in *lightsail.InputOrigin, 
 		host = u.Hostname()
 	}
 	return out, host, nil
+}
+
+// keepOmittedOriginMembers fills the members an UpdateDistribution's origin leaves out from the
+// distribution's current origin, when both name the same origin resource (decisions.md: the API
+// reference has clients send the origin with its name "even if the origin is not changing", and
+// Terraform and CloudFormation send only name, region and protocol policy, so an omitted member
+// cannot mean "back to the default"). Another origin resource starts from the defaults.
+func keepOmittedOriginMembers(o, current *lightsail.Origin) {
+	if current == nil || deref(o.Name) != deref(current.Name) || deref(o.RegionName) != deref(current.RegionName) {
+		return
+	}
+	if o.ProtocolPolicy == nil {
+		o.ProtocolPolicy = current.ProtocolPolicy
+	}
+	if o.ResponseTimeout == nil {
+		o.ResponseTimeout = current.ResponseTimeout
+	}
+	if o.IpAddressType == nil {
+		o.IpAddressType = current.IpAddressType
+	}
+	if o.IsPrivateOriginAccessEnabled == nil {
+		o.IsPrivateOriginAccessEnabled = current.IsPrivateOriginAccessEnabled
+	}
+}
+
+// withOriginDefaults fills the members still unset with Lightsail's defaults: http-only (a bucket
+// origin is always reached over HTTPS, DG), a 30 s response timeout, dual-stack.
+func withOriginDefaults(o *lightsail.Origin) {
+	if o.ProtocolPolicy == nil {
+		o.ProtocolPolicy = ptr("http-only") // default for instance, load balancer and container origins
+	}
+	if deref(o.ResourceType) == "Bucket" {
+		o.ProtocolPolicy = ptr("https-only")
+	}
+	if o.ResponseTimeout == nil {
+		o.ResponseTimeout = ptr[int64](defaultOriginTimeout)
+	}
+	if o.IpAddressType == nil {
+		o.IpAddressType = ptr("dualstack")
+	}
 }
 
 // WAF managed rule groups per bundle, from the aws-sdk-go-v2 v1.68.0 documentation (reference §3).
@@ -264,6 +295,7 @@ func (s *Service) CreateDistribution(ctx context.Context, in *lightsail.CreateDi
 	if err != nil {
 		return nil, err
 	}
+	withOriginDefaults(origin)
 	settings, err := completeCacheSettings(in.CacheBehaviorSettings)
 	if err != nil {
 		return nil, err
@@ -505,11 +537,10 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *lightsail.UpdateDi
 
 	_, op, err := s.mutate(ctx, c, name, "UpdateDistribution", func(tx *store.Tx, d *store.Distribution, cfg *lightsail.LightsailDistribution, now time.Time) error {
 		if origin != nil {
-			if in.EnablePrivateOriginAccess == nil && cfg.Origin != nil && origin.ResourceType != nil && *origin.ResourceType == "Bucket" {
-				// Changing, say, only the protocol policy keeps private origin access as it was.
-				origin.IsPrivateOriginAccessEnabled = cfg.Origin.IsPrivateOriginAccessEnabled
-			}
-			cfg.Origin, cfg.OriginPublicDNS = origin, ptr(publicDNS)
+			o := *origin // fn may run again (DB.Tx retries): fill a copy
+			keepOmittedOriginMembers(&o, cfg.Origin)
+			withOriginDefaults(&o)
+			cfg.Origin, cfg.OriginPublicDNS = &o, ptr(publicDNS)
 		}
 		if in.DefaultCacheBehavior != nil {
 			cfg.DefaultCacheBehavior = &lightsail.CacheBehavior{Behavior: in.DefaultCacheBehavior.Behavior}
