@@ -47,6 +47,7 @@ func TestAPI(t *testing.T) {
 		{"Tags", testTags},
 		{"SetIpAddressType", testSetIpAddressType},
 		{"BundlesRegionsOperations", testBundlesRegionsOperations},
+		{"OperationsAreRegional", testOperationsAreRegional},
 		{"UnservedOperationsAnswer501", testUnservedOperationsAnswer501},
 		{"CostEstimateFromMeteredUsage", testCostEstimateFromMeteredUsage},
 		{"TerraformCallSequence", testTerraformCallSequence},
@@ -696,6 +697,30 @@ func testBundlesRegionsOperations(t *testing.T, b sailtest.Backend) {
 	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
 	_, err = c.GetOperationsForResource(ctx, &ls.GetOperationsForResourceInput{ResourceName: aws.String("ghost")})
 	wantAPIError[*types.NotFoundException](t, err, 404, "")
+}
+
+// testOperationsAreRegional: GetOperation, GetOperations and GetOperationsForResource answer in the
+// caller's region, as every other call does: an operation recorded in us-east-1 is unknown to a
+// us-west-2 client.
+func testOperationsAreRegional(t *testing.T, b sailtest.Backend) {
+	e, c := newEnv(t, b)
+	west := e.Client(sailtest.Alice, "us-west-2")
+	out := mustCreate(t, c, "regional")
+	id := out.Operation.Id
+	if got, err := c.GetOperation(ctx, &ls.GetOperationInput{OperationId: id}); err != nil || got.Operation.Location.RegionName != types.RegionNameUsEast1 {
+		t.Fatalf("GetOperation in us-east-1: %v", err)
+	}
+	_, err := west.GetOperation(ctx, &ls.GetOperationInput{OperationId: id})
+	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
+	ops, err := west.GetOperations(ctx, &ls.GetOperationsInput{})
+	if err != nil || len(ops.Operations) != 0 {
+		t.Fatalf("GetOperations in us-west-2: %v, %d operations, want none", err, len(ops.Operations))
+	}
+	_, err = west.GetOperationsForResource(ctx, &ls.GetOperationsForResourceInput{ResourceName: aws.String("regional")})
+	wantAPIError[*types.NotFoundException](t, err, 404, "DoesNotExist")
+	if ops, err := c.GetOperationsForResource(ctx, &ls.GetOperationsForResourceInput{ResourceName: aws.String("regional")}); err != nil || len(ops.Operations) != 1 {
+		t.Fatalf("GetOperationsForResource in us-east-1: %v", err)
+	}
 }
 
 func testUnservedOperationsAnswer501(t *testing.T, b sailtest.Backend) {

@@ -91,13 +91,17 @@ func operationsPage(ops []store.Operation) ([]lightsail.Operation, *string) {
 	return opViews(ops), next
 }
 
-// GetOperation answers for every operation id ever issued to the caller's account.
+// place is where the caller's operations are: its account, in the Region it calls.
+func (c Caller) place() store.Place { return store.Place{AccountID: c.AccountID, Region: c.Region} }
+
+// GetOperation answers for every operation id ever issued to the caller's account in the caller's
+// Region (operations are regional, as the calls that record them).
 func (s *Service) GetOperation(ctx context.Context, in *lightsail.GetOperationRequest) (*lightsail.GetOperationResult, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	op, err := s.db.GetOperation(ctx, c.AccountID, deref(in.OperationId))
+	op, err := s.db.GetOperation(ctx, c.place(), deref(in.OperationId))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, lightsail.Errorf(lightsail.NotFound, "DoesNotExist", "The operation %q does not exist.", deref(in.OperationId))
 	}
@@ -107,7 +111,8 @@ func (s *Service) GetOperation(ctx context.Context, in *lightsail.GetOperationRe
 	return &lightsail.GetOperationResult{Operation: opView(op)}, nil
 }
 
-// GetOperations lists the account's operations oldest to newest, at most 200 at a time.
+// GetOperations lists the account's operations in the caller's Region oldest to newest, at most 200
+// at a time.
 func (s *Service) GetOperations(ctx context.Context, in *lightsail.GetOperationsRequest) (*lightsail.GetOperationsResult, error) {
 	c, err := caller(ctx)
 	if err != nil {
@@ -117,7 +122,7 @@ func (s *Service) GetOperations(ctx context.Context, in *lightsail.GetOperations
 	if err != nil {
 		return nil, err
 	}
-	ops, err := s.db.ListOperations(ctx, c.AccountID, after, operationsPageSize+1)
+	ops, err := s.db.ListOperations(ctx, c.place(), after, operationsPageSize+1)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +142,7 @@ func (s *Service) GetOperationsForResource(ctx context.Context, in *lightsail.Ge
 	if err != nil {
 		return nil, err
 	}
-	ops, err := s.db.ListOperationsForResource(ctx, c.AccountID, name, after, operationsPageSize+1)
+	ops, err := s.db.ListOperationsForResource(ctx, c.place(), name, after, operationsPageSize+1)
 	if err != nil {
 		return nil, err
 	}

@@ -39,26 +39,33 @@ func scanOperation(s scanner) (Operation, error) {
 	return o, nil
 }
 
-// GetOperation returns the account's operation with the id, or ErrNotFound.
-func (r queries) GetOperation(ctx context.Context, accountID, id string) (*Operation, error) {
-	row := r.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE account_id = ? AND id = ?", accountID, id)
+// Place is where an operation was recorded: the account and the Region of the call that recorded it.
+// Lightsail's operations are regional, like every resource: each Region's endpoint knows only its own.
+type Place struct {
+	AccountID, Region string
+}
+
+// GetOperation returns the operation with the id recorded at p, or ErrNotFound.
+func (r queries) GetOperation(ctx context.Context, p Place, id string) (*Operation, error) {
+	row := r.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE account_id = ? AND region_name = ? AND id = ?",
+		p.AccountID, p.Region, id)
 	return one(row, scanOperation, "operation", id)
 }
 
-// ListOperations returns the account's operations with Seq > afterSeq, oldest→newest, at most limit
-// (<= 0: all).
-func (r queries) ListOperations(ctx context.Context, accountID string, afterSeq int64, limit int) ([]Operation, error) {
-	q, args := withLimit("SELECT "+operationColumns+" FROM operations WHERE account_id = ? AND seq > ? ORDER BY seq",
-		[]any{accountID, afterSeq}, limit)
+// ListOperations returns the operations recorded at p with Seq > afterSeq, oldest→newest, at most
+// limit (<= 0: all).
+func (r queries) ListOperations(ctx context.Context, p Place, afterSeq int64, limit int) ([]Operation, error) {
+	q, args := withLimit("SELECT "+operationColumns+" FROM operations WHERE account_id = ? AND region_name = ? AND seq > ? ORDER BY seq",
+		[]any{p.AccountID, p.Region, afterSeq}, limit)
 	rows, err := r.query(ctx, q, args...)
 	return all(rows, err, scanOperation, "list operations")
 }
 
 // ListOperationsForResource is ListOperations restricted to one resource name.
-func (r queries) ListOperationsForResource(ctx context.Context, accountID, resourceName string, afterSeq int64, limit int) ([]Operation, error) {
+func (r queries) ListOperationsForResource(ctx context.Context, p Place, resourceName string, afterSeq int64, limit int) ([]Operation, error) {
 	q, args := withLimit("SELECT "+operationColumns+" FROM operations"+
-		" WHERE account_id = ? AND resource_name = ? AND seq > ? ORDER BY seq",
-		[]any{accountID, resourceName, afterSeq}, limit)
+		" WHERE account_id = ? AND region_name = ? AND resource_name = ? AND seq > ? ORDER BY seq",
+		[]any{p.AccountID, p.Region, resourceName, afterSeq}, limit)
 	rows, err := r.query(ctx, q, args...)
 	return all(rows, err, scanOperation, "list operations for resource")
 }

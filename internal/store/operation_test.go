@@ -10,17 +10,18 @@ import (
 func TestOperations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db *DB) {
 		ctx := testContext(t)
-		// Interleave accounts and resources so the filters have something to filter.
-		specs := []struct{ account, resource string }{
-			{"111111111111", "web"}, {"222222222222", "web"}, {"111111111111", "api"},
-			{"111111111111", "web"}, {"111111111111", "api"}, {"111111111111", "web"},
+		// Interleave accounts, Regions and resources so the filters have something to filter.
+		specs := []struct{ account, region, resource string }{
+			{"111111111111", "us-east-1", "web"}, {"222222222222", "us-east-1", "web"}, {"111111111111", "us-east-1", "api"},
+			{"111111111111", "us-east-1", "web"}, {"111111111111", "us-east-1", "api"}, {"111111111111", "us-east-1", "web"},
+			{"111111111111", "eu-west-1", "web"},
 		}
 		var ops []*Operation
 		mustTx(t, db, func(tx *Tx) error {
 			for i, s := range specs {
 				o := &Operation{
 					AccountID: s.account, ResourceName: s.resource, ResourceType: "Distribution",
-					OperationType: "CreateDistribution", Status: "Started", RegionName: "us-east-1",
+					OperationType: "CreateDistribution", Status: "Started", RegionName: s.region,
 					AvailabilityZone: "all", OperationDetails: s.resource,
 					CreatedAt: testTime.Add(time.Duration(i) * time.Second), StatusChangedAt: testTime,
 				}
@@ -35,13 +36,20 @@ func TestOperations(t *testing.T) {
 			return nil
 		})
 
-		t.Run("round trip and account scoping", func(t *testing.T) {
-			got, err := db.GetOperation(ctx, "111111111111", ops[0].ID)
+		here := Place{AccountID: "111111111111", Region: "us-east-1"}
+		t.Run("round trip, account and Region scoping", func(t *testing.T) {
+			got, err := db.GetOperation(ctx, here, ops[0].ID)
 			if err != nil || !reflect.DeepEqual(got, ops[0]) {
 				t.Fatalf("GetOperation:\n got %+v, %v\nwant %+v", got, err, ops[0])
 			}
-			if _, err := db.GetOperation(ctx, "222222222222", ops[0].ID); !errors.Is(err, ErrNotFound) {
+			if _, err := db.GetOperation(ctx, Place{AccountID: "222222222222", Region: "us-east-1"}, ops[0].ID); !errors.Is(err, ErrNotFound) {
 				t.Errorf("GetOperation from another account: err %v, want ErrNotFound", err)
+			}
+			if _, err := db.GetOperation(ctx, Place{AccountID: "111111111111", Region: "eu-west-1"}, ops[0].ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("GetOperation from another Region: err %v, want ErrNotFound", err)
+			}
+			if got, err := db.GetOperation(ctx, Place{AccountID: "111111111111", Region: "eu-west-1"}, ops[6].ID); err != nil || got.ID != ops[6].ID {
+				t.Errorf("GetOperation in its own Region: %v", err)
 			}
 		})
 
@@ -68,9 +76,9 @@ func TestOperations(t *testing.T) {
 				var got []Operation
 				var err error
 				if tc.resource == "" {
-					got, err = db.ListOperations(ctx, "111111111111", tc.afterSeq, tc.limit)
+					got, err = db.ListOperations(ctx, here, tc.afterSeq, tc.limit)
 				} else {
-					got, err = db.ListOperationsForResource(ctx, "111111111111", tc.resource, tc.afterSeq, tc.limit)
+					got, err = db.ListOperationsForResource(ctx, here, tc.resource, tc.afterSeq, tc.limit)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -91,7 +99,7 @@ func TestOperations(t *testing.T) {
 			o.Status, o.IsTerminal, o.StatusChangedAt = "Failed", true, testTime.Add(time.Hour)
 			o.ErrorCode, o.ErrorDetails = "InternalError", "origin unreachable"
 			mustTx(t, db, func(tx *Tx) error { return tx.UpdateOperation(ctx, &o) })
-			got, err := db.GetOperation(ctx, o.AccountID, o.ID)
+			got, err := db.GetOperation(ctx, Place{AccountID: o.AccountID, Region: o.RegionName}, o.ID)
 			if err != nil || !reflect.DeepEqual(got, &o) {
 				t.Fatalf("after update:\n got %+v, %v\nwant %+v", got, err, o)
 			}

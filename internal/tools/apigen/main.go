@@ -30,6 +30,11 @@ const (
 	modelModule   = "github.com/aws/aws-sdk-go@v1.55.8"
 	modelPath     = "models/apis/lightsail/2016-11-28/api-2.json"
 	overlayModule = "github.com/aws/aws-sdk-go-v2/service/lightsail@v1.71.1"
+	// The SDK's endpoints data: which Regions have a Lightsail endpoint (overlayModule's
+	// internal/endpoints/endpoints.go) and what each Region is called (coreModule's partitions.json).
+	endpointsPath  = "internal/endpoints/endpoints.go"
+	coreModule     = "github.com/aws/aws-sdk-go-v2@v1.48.0"
+	partitionsPath = "internal/endpoints/awsrulesfn/partitions.json"
 )
 
 // operations is the set of Lightsail operations sailcdn serves. Every other operation of the model is
@@ -154,7 +159,11 @@ func generate() (map[string][]byte, error) {
 	if err := overlay(&m, v2); err != nil {
 		return nil, fmt.Errorf("overlay from %s: %w", overlayModule, err)
 	}
-	g := &gen{m: &m, used: map[string]bool{}, input: map[string]bool{}}
+	regions, err := serviceRegions(v2)
+	if err != nil {
+		return nil, err
+	}
+	g := &gen{m: &m, used: map[string]bool{}, input: map[string]bool{}, regions: regions}
 	for _, op := range operations {
 		o, ok := m.Operations[op]
 		if !ok || o.Input == nil || o.Output == nil {
@@ -172,6 +181,7 @@ func generate() (map[string][]byte, error) {
 		"zz_api.go":       g.api,
 		"zz_json.go":      g.codec,
 		"zz_json_test.go": g.codecTestList,
+		"zz_regions.go":   g.regionsFile,
 	} {
 		src, err := fn()
 		if err != nil {
@@ -304,9 +314,10 @@ func contains(list []string, v string) bool {
 }
 
 type gen struct {
-	m     *model
-	used  map[string]bool // shapes reachable from the served operations
-	input map[string]bool // shapes reachable from their requests: the ones that need validation
+	regions [][2]string // name, description
+	m       *model
+	used    map[string]bool // shapes reachable from the served operations
+	input   map[string]bool // shapes reachable from their requests: the ones that need validation
 }
 
 func (g *gen) walk(set map[string]bool, name string) {
@@ -663,5 +674,75 @@ func (g *gen) codecTestList() (string, error) {
 		fmt.Fprintf(&b, "\t\tnew(%s),\n", name)
 	}
 	b.WriteString("\t}\n}\n")
+	return b.String(), nil
+}
+
+var (
+	reAwsPartition = regexp.MustCompile(`(?s)\{\s*ID: "aws",(.*?)\n\t\{\s*ID: "aws-`)
+	reEndpointKey  = regexp.MustCompile(`endpoints\.EndpointKey\{\s*Region: "([a-z0-9-]+)",\s*\}`)
+)
+
+// serviceRegions reads the Regions of the aws partition that have a Lightsail endpoint (plain region
+// keys only: no FIPS or dual-stack variants) and gives each its description from the partition data.
+func serviceRegions(v2 string) ([][2]string, error) {
+	src, err := os.ReadFile(filepath.Join(v2, endpointsPath))
+	if err != nil {
+		return nil, err
+	}
+	block := reAwsPartition.FindSubmatch(src)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no aws partition", endpointsPath)
+	}
+	core, err := moduleDir(coreModule)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(core, partitionsPath))
+	if err != nil {
+		return nil, err
+	}
+	var partitions struct {
+		Partitions []struct {
+			ID      string `json:"id"`
+			Regions map[string]struct {
+				Description string `json:"description"`
+			} `json:"regions"`
+		} `json:"partitions"`
+	}
+	if err := json.Unmarshal(raw, &partitions); err != nil {
+		return nil, fmt.Errorf("%s: %w", partitionsPath, err)
+	}
+	var out [][2]string
+	for _, p := range partitions.Partitions {
+		if p.ID != "aws" {
+			continue
+		}
+		for _, m := range reEndpointKey.FindAllSubmatch(block[1], -1) {
+			name := string(m[1])
+			r, ok := p.Regions[name]
+			if !ok {
+				return nil, fmt.Errorf("region %s has a Lightsail endpoint but no description in %s", name, partitionsPath)
+			}
+			out = append(out, [2]string{name, r.Description})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no Lightsail regions found in %s", endpointsPath)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out, nil
+}
+
+// regionsFile lists the Lightsail Regions of the endpoints data (zz_regions.go).
+func (g *gen) regionsFile() (string, error) {
+	var b strings.Builder
+	b.WriteString(header)
+	fmt.Fprintf(&b, "// ServiceRegions are the Regions of the aws partition in which the SDK's endpoints data has a Lightsail\n"+
+		"// endpoint (%s %s), with each Region's description from the partition data\n// (%s %s).\n", overlayModule, endpointsPath, coreModule, partitionsPath)
+	b.WriteString("var ServiceRegions = []struct{ Name, Description string }{\n")
+	for _, r := range g.regions {
+		fmt.Fprintf(&b, "\t{%q, %q},\n", r[0], r[1])
+	}
+	b.WriteString("}\n")
 	return b.String(), nil
 }
