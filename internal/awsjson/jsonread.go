@@ -104,7 +104,6 @@ func (d *Decoder) endInside(context string) error {
 	return &SyntaxError{Msg: "invalid character ' ' " + context, Offset: int64(len(d.data))}
 }
 
-
 // invalidChar is encoding/json's message for byte c at the current offset in context.
 func (d *Decoder) invalidChar(context string) error {
 	if d.off >= len(d.data) {

@@ -322,7 +322,9 @@ func testCloudFormationCallSequence(t *testing.T, b sailtest.Backend) {
 				mustCreate(t, c, "neighbour")
 			}
 			name := "cfn-site"
-			deployed := func(what string) { cfnStabilize(t, e, what, func() cfnOutcome { return cfnIsStabilizedUpdate(c, name) }) }
+			deployed := func(what string) {
+				cfnStabilize(t, e, what, func() cfnOutcome { return cfnIsStabilizedUpdate(c, name) })
+			}
 
 			// Create handler.
 			if o := cfnPreCreate(c, name); o != cfnProgress {
