@@ -1,6 +1,6 @@
-// Command apiprof runs sailcdn's Lightsail API exactly as `sailcdn serve --dev` wires it (internal/app
-// over a real store: SQLite in a temp dir, or PostgreSQL with -database-url) with one registered
-// origin, plus net/http/pprof on a separate address, so that the API can be profiled under the same
+// Command apiprof runs sailcdn's Lightsail API exactly as `sailcdn serve --dev --role api` starts it
+// (app.Start over a real store: SQLite in a temp dir, or PostgreSQL with -database-url) with one
+// registered origin, plus net/http/pprof on a separate address, so that the API can be profiled under the same
 // wrk load as bench/api-vs-nethttp.sh:
 //
 //	go run ./bench/apiprof -addr 127.0.0.1:18590 -pprof 127.0.0.1:18591 &
@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -25,9 +26,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sailcdn/sailcdn/internal/admin"
 	"github.com/sailcdn/sailcdn/internal/app"
-	"github.com/sailcdn/sailcdn/internal/auth"
-	"github.com/sailcdn/sailcdn/internal/clock"
+	"github.com/sailcdn/sailcdn/internal/loopback"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
 
@@ -44,13 +45,12 @@ func run() error {
 	databaseURL := flag.String("database-url", "", "PostgreSQL URL; default: SQLite in a temp dir")
 	flag.Parse()
 	for _, a := range []string{*addr, *pprofAddr} {
-		host, _, err := net.SplitHostPort(a)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		if !loopback.Is(a) {
 			return fmt.Errorf("%s: loopback addresses only", a)
 		}
 	}
-	// The garbage collector's setting of `sailcdn serve` (cmd/sailcdn/edge.go), so the profile
-	// shows what a real server spends.
+	// The garbage collector's percentage app.Run sets for `sailcdn serve` (tuneGC; app.Start leaves
+	// it to the process), so the profile shows what a real server spends.
 	if _, ok := os.LookupEnv("GOGC"); !ok {
 		debug.SetGCPercent(400)
 	}
@@ -67,34 +67,22 @@ func run() error {
 		defer os.RemoveAll(dir)
 		cfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(dir, "sailcdn.db")}
 	}
-	db, err := store.Open(ctx, cfg)
+	// The API node `sailcdn serve --dev --role api` starts, through the same constructor, with one
+	// origin registered for the caller's distributions.
+	n, err := app.Start(ctx, app.Config{
+		Role:    app.RoleAPI,
+		Store:   cfg,
+		Dev:     true,
+		Origins: []admin.OriginJSON{{Name: "bench", URL: "http://127.0.0.1:9"}},
+		API:     app.APIConfig{Addr: *addr},
+		Logger:  logger,
+	})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	clk := clock.NewOffset(nil)
-	if err := db.PutOrigin(ctx, store.Origin{Name: "bench", URL: "http://127.0.0.1:9", ResourceType: "Instance", RegionName: "us-east-1", CreatedAt: clk.Now()}); err != nil {
-		return err
-	}
-	keys, err := auth.NewKeyring(auth.DevKey)
-	if err != nil {
-		return err
-	}
-	// The configuration of `sailcdn serve --dev` with its default flags.
-	a, err := app.New(app.Config{Store: db, Clock: clk, Keyring: keys, Dev: true, EdgeDomain: "cdn.localhost",
-		MaxDistributions: 20, PageSize: 25, DeployDelay: 2 * time.Second, Logger: logger})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
 	pln, err := net.Listen("tcp", *pprofAddr)
 	if err != nil {
-		return err
+		return errors.Join(err, n.Shutdown(context.Background()))
 	}
 	psrv := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = psrv.Serve(pln) }()
@@ -102,6 +90,5 @@ func run() error {
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = psrv.Shutdown(sctx)
-	return srv.Shutdown(sctx)
+	return errors.Join(psrv.Shutdown(sctx), n.Shutdown(sctx))
 }
