@@ -29,7 +29,8 @@ func TestUsageCommandPrintsServerFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	minute := time.Date(2026, 4, 11, 0, 0, 0, 0, time.UTC).Unix()
-	if err := e.Store.AddUsage(ctx, []store.UsageDelta{{DistributionID: d.ID, Minute: minute, Requests: 3, BytesDownloaded: 40_500_000_000}}); err != nil {
+	if err := e.Store.AddUsage(ctx, []store.UsageDelta{{DistributionID: d.ID, Minute: minute, Requests: 3,
+		BytesToViewers: 40_000_000_000, BytesDownloaded: 40_000_000_000, BytesToOrigin: 500_000_000}}); err != nil {
 		t.Fatal(err)
 	}
 	e.Clock.Set(time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC))

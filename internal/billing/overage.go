@@ -7,12 +7,14 @@ import (
 	"time"
 )
 
-// UsageSample is metered outbound traffic: BytesOut bytes sent by the distribution (to viewers and to
-// the origin: all data transfer out counts toward a distribution's quota, Lightsail FAQ "What are
-// the differences between Lightsail's instance data transfer quotas and distribution data transfer
-// quotas?") during a metering bucket stamped At, the START of the bucket (e.g. one sample per
-// minute, the BytesDownloaded metric). A sample is attributed wholly to the instant At: its day, its
-// cycle, and the quota in force then.
+// UsageSample is metered outbound traffic: BytesOut bytes sent by the distribution — to viewers
+// for every method and to the origin: all data transfer out counts toward a distribution's quota
+// (Lightsail FAQ "What are the differences between Lightsail's instance data transfer quotas and
+// distribution data transfer quotas?"; docs/decisions.md "What counts toward the quota"), which is
+// more than the BytesDownloaded and BytesUploaded metrics together — during a metering bucket
+// stamped At (internal/usage makes one sample per clock hour with traffic, stamped with its last
+// metered minute). A sample is attributed wholly to the instant At: its day, its cycle, and the
+// quota in force then.
 type UsageSample struct {
 	At       time.Time
 	BytesOut int64

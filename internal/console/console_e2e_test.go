@@ -199,10 +199,12 @@ func dailyTraffic(created, now time.Time, bytes, requests int64) []store.UsageDe
 	out := make([]store.UsageDelta, len(minutes))
 	var b, r int64
 	for i, m := range minutes {
-		out[i] = store.UsageDelta{Minute: m, BytesDownloaded: bytes * weights[i] / sum, Requests: requests * weights[i] / sum, Status5xx: int64(i % 3)}
-		b += out[i].BytesDownloaded
+		part := bytes * weights[i] / sum
+		out[i] = store.UsageDelta{Minute: m, BytesToViewers: part, BytesDownloaded: part, Requests: requests * weights[i] / sum, Status5xx: int64(i % 3)}
+		b += part
 		r += out[i].Requests
 	}
+	out[len(out)-1].BytesToViewers += bytes - b
 	out[len(out)-1].BytesDownloaded += bytes - b
 	out[len(out)-1].Requests += requests - r
 	return out
@@ -292,7 +294,8 @@ func TestConsoleEndToEnd(t *testing.T) {
 	p.waitFor("the bundle select", `document.getElementById("bundle-select")`)
 
 	// Usage against the quota, first from real viewer traffic through the edge: the bar moves by
-	// exactly the bytes the meter counted, as GetDistributionMetricData reports them.
+	// exactly the bytes the meter counted out — to viewers and, for the cache misses, to the origin —
+	// as GetCostEstimate's DataTransferOut reports them.
 	p.waitText("usage-text", "0 B of 50 GB used")
 	e.StartEdge()
 	host := aws.ToString(dist.DomainName)
@@ -332,17 +335,35 @@ func TestConsoleEndToEnd(t *testing.T) {
 	wait.Until(t, 10*time.Second, "viewer traffic in GetDistributionMetricData", func() bool {
 		return sum(types.DistributionMetricNameRequests) >= viewerRequests
 	})
-	metered := sum(types.DistributionMetricNameBytesDownloaded)
-	if metered < viewerRequests*originBody {
-		t.Fatalf("metered %d bytes for %d responses of %d bytes", metered, viewerRequests, originBody)
+	downloaded := sum(types.DistributionMetricNameBytesDownloaded)
+	if downloaded < viewerRequests*originBody {
+		t.Fatalf("metered %d bytes downloaded for %d responses of %d bytes", downloaded, viewerRequests, originBody)
 	}
-	shown := eval[string](p, fmt.Sprintf(`import("/console/model.js").then((m) => m.formatBytes(%d))`, metered), chromedp.EvalAwaitPromise)
+	est, err := alice.GetCostEstimate(bctx, &ls.GetCostEstimateInput{ResourceName: aws.String("site-one"),
+		StartTime: aws.Time(billing.CycleStart(now)), EndTime: aws.Time(time.Now().Add(time.Hour).Truncate(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var transferGB float64
+	for _, ce := range est.ResourcesBudgetEstimate[0].CostEstimates {
+		for _, r := range ce.ResultsByTime {
+			if aws.ToString(ce.UsageType) == "DataTransferOut" {
+				transferGB += aws.ToFloat64(r.Unit)
+			}
+		}
+	}
+	used := int64(math.Round(transferGB * 1e9))
+	if used <= downloaded {
+		t.Fatalf("DataTransferOut %d bytes, not more than the %d downloaded: the misses' requests to the origin are missing", used, downloaded)
+	}
+	shown := eval[string](p, fmt.Sprintf(`import("/console/model.js").then((m) => m.formatBytes(%d))`, used), chromedp.EvalAwaitPromise)
 	p.do("refresh", chromedp.Click(chromedp.ID("refresh")))
 	p.waitText("usage-text", shown+" of 50 GB used")
 	p.waitText("chart-requests", fmt.Sprintf("Total %d.", viewerRequests))
 
 	// Then volumes no test sends through a socket, written as the meter writes them (store.DB.AddUsage,
-	// minutes of the server clock): 27 GB over the past days of the cycle and 3 GB now, then a surge.
+	// minutes of the server clock): 27 GB over the past days of the cycle and 3 GB now (2 GB to
+	// viewers, 1 GB to the origin), then a surge.
 	add := func(deltas ...store.UsageDelta) {
 		for i := range deltas {
 			deltas[i].DistributionID = stored.ID
@@ -352,14 +373,14 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 	}
 	add(dailyTraffic(created, now, 27e9, 1000)...)
-	add(store.UsageDelta{Minute: now.Truncate(time.Minute).Unix(), Requests: 200, BytesDownloaded: 3e9, Status4xx: 4})
+	add(store.UsageDelta{Minute: now.Truncate(time.Minute).Unix(), Requests: 200, BytesToViewers: 2e9, BytesDownloaded: 2e9, BytesToOrigin: 1e9, Status4xx: 4})
 	p.do("refresh", chromedp.Click(chromedp.ID("refresh")))
 	p.waitText("usage-text", "30.0 GB of 50 GB used (60.0%)")
 	if eval[bool](p, `!!document.getElementById("overage-warning")`) {
 		t.Error("overage warning at 60% of the quota")
 	}
 	p.waitFor("transfer bars", `document.querySelectorAll("#chart-transfer rect.bar").length >= 1`)
-	add(store.UsageDelta{Minute: now.Truncate(time.Minute).Unix(), Requests: 100, BytesDownloaded: 25e9})
+	add(store.UsageDelta{Minute: now.Truncate(time.Minute).Unix(), Requests: 100, BytesToViewers: 25e9, BytesDownloaded: 25e9})
 	p.do("refresh", chromedp.Click(chromedp.ID("refresh")))
 	p.waitText("usage-text", "55.0 GB of 50 GB used (110.0%)")
 	p.waitText("overage-warning", "5.00 GB beyond the 50 GB")
@@ -514,6 +535,10 @@ func TestConsoleModulesInTheBrowser(t *testing.T) {
 			cost: m.totalUsageCost({ resourcesBudgetEstimate: [{ costEstimates: [
 				{ resultsByTime: [{ usageCost: 0.25, currency: "USD" }, { usageCost: 0.5 }] },
 				{ resultsByTime: [{ usageCost: 1.25 }] }] }] }).total,
+			transfer: m.transferOut({ resourcesBudgetEstimate: [{ costEstimates: [
+				{ usageType: "DataTransferOutOverage", resultsByTime: [{ unit: 7 }] },
+				{ usageType: "DataTransferOut", resultsByTime: [{ unit: 30 }, { unit: 0.000243013 }] }] }] }),
+			noTransfer: m.transferOut({ resourcesBudgetEstimate: [{ costEstimates: [{ usageType: "DistributionPlan", resultsByTime: [{ unit: 24 }] }] }] }),
 			money: [m.formatMoney(2.5, "USD"), m.formatMoney(0.004, "USD")].join("|"),
 			utc: m.formatUTC(new Date(Date.UTC(2026, 4, 1))),
 		};
@@ -537,6 +562,8 @@ func TestConsoleModulesInTheBrowser(t *testing.T) {
 		"bytes":        "999 B|1.50 kB|30.0 GB|2.50 TB",
 		"projected":    30e9, // 15 GB in the first 15 days of a 30-day month
 		"cost":         2.0,
+		"transfer":     30000243013.0, // DataTransferOut only, in bytes
+		"noTransfer":   nil,
 		"money":        "$2.50|< $0.01",
 		"utc":          "2026-05-01 00:00 UTC",
 	}
@@ -662,7 +689,7 @@ func TestConsoleWithoutMetricsOrCostEstimates(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("secret-access-key"), sailtest.Alice.Secret),
 		chromedp.Click(chromedp.ID("sign-in-button")),
 		chromedp.WaitVisible(chromedp.ID("pick-plain")))
-	p.waitText("usage-body", "Transfer usage: not available from this server (GetDistributionMetricData is not implemented).")
+	p.waitText("usage-body", "Transfer usage: not available from this server (GetCostEstimate is not implemented).")
 	p.waitText("charts", "Requests per day, UTC: not available from this server")
 	p.waitText("cost-unavailable", "Cost estimates are not available from this server (GetCostEstimate is not implemented).")
 	if got := p.text("alert"); got != "" {

@@ -746,10 +746,13 @@ func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
 	}
 	day := func(d, h int) int64 { return time.Date(2026, 4, d, h, 0, 0, 0, time.UTC).Unix() }
 	const gb = int64(1_000_000_000)
+	// The quota counts all data transfer out: to viewers for every method (BytesToViewers, of
+	// which BytesDownloaded is the GET/HEAD/OPTIONS part) and to the origin (BytesToOrigin, of
+	// which BytesUploaded is the POST/PUT part).
 	rows := []store.UsageDelta{
-		{DistributionID: d.ID, Minute: day(11, 3), Requests: 1000, BytesDownloaded: 30 * gb},
-		{DistributionID: d.ID, Minute: day(11, 4), Requests: 1000, BytesDownloaded: 10 * gb},
-		{DistributionID: d.ID, Minute: day(12, 8), Requests: 1000, BytesDownloaded: 15*gb + 123},
+		{DistributionID: d.ID, Minute: day(11, 3), Requests: 1000, BytesToViewers: 25 * gb, BytesDownloaded: 20 * gb, BytesToOrigin: 5 * gb, BytesUploaded: 4 * gb},
+		{DistributionID: d.ID, Minute: day(11, 4), Requests: 1000, BytesToViewers: 10 * gb, BytesDownloaded: 10 * gb},
+		{DistributionID: d.ID, Minute: day(12, 8), Requests: 1000, BytesToViewers: 15*gb + 100, BytesDownloaded: 15 * gb, BytesToOrigin: 23},
 	}
 	if err := e.Store.AddUsage(ctx, rows); err != nil {
 		t.Fatal(err)
@@ -764,10 +767,10 @@ func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
 		t.Fatalf("%d estimates", len(out.ResourcesBudgetEstimate))
 	}
 	est := out.ResourcesBudgetEstimate[0]
-	if aws.ToString(est.ResourceName) != "billed" || est.ResourceType != types.ResourceTypeDistribution || len(est.CostEstimates) != 2 {
+	if aws.ToString(est.ResourceName) != "billed" || est.ResourceType != types.ResourceTypeDistribution || len(est.CostEstimates) != 3 {
 		t.Fatalf("estimate = %+v", est)
 	}
-	var hours, overageGB, planCost, overageCost float64
+	var hours, overageGB, planCost, overageCost, transferGB, transferCost float64
 	for _, ce := range est.CostEstimates {
 		if len(ce.ResultsByTime) != 3 {
 			t.Fatalf("%s: %d daily rows, want 3", aws.ToString(ce.UsageType), len(ce.ResultsByTime))
@@ -776,13 +779,18 @@ func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
 			if r.Currency != types.CurrencyUsd || r.TimePeriod == nil || r.TimePeriod.End.Sub(*r.TimePeriod.Start) != 24*time.Hour {
 				t.Errorf("row %+v", r)
 			}
-			switch r.PricingUnit {
-			case types.PricingUnitHrs:
+			switch ut := aws.ToString(ce.UsageType); {
+			case ut == "DistributionPlan" && r.PricingUnit == types.PricingUnitHrs:
 				hours += aws.ToFloat64(r.Unit)
 				planCost += aws.ToFloat64(r.UsageCost)
-			case types.PricingUnitGb:
+			case ut == "DataTransferOutOverage" && r.PricingUnit == types.PricingUnitGb:
 				overageGB += aws.ToFloat64(r.Unit)
 				overageCost += aws.ToFloat64(r.UsageCost)
+			case ut == "DataTransferOut" && r.PricingUnit == types.PricingUnitGb:
+				transferGB += aws.ToFloat64(r.Unit)
+				transferCost += aws.ToFloat64(r.UsageCost)
+			default:
+				t.Errorf("usage type %q with pricing unit %q", ut, r.PricingUnit)
 			}
 		}
 	}
@@ -799,6 +807,10 @@ func testCostEstimateFromMeteredUsage(t *testing.T, b sailtest.Backend) {
 	}
 	if overageCost < 0.45-0.000001 || overageCost > 0.45+0.000001 {
 		t.Errorf("overage cost %v, want 0.45", overageCost)
+	}
+	// All transfer out, the quota's figure, at no charge of its own.
+	if got := int64(transferGB*1e9 + 0.5); got != 55*gb+123 || transferCost != 0 {
+		t.Errorf("transfer out %d bytes at %v, want %d at 0", got, transferCost, 55*gb+123)
 	}
 
 	_, err = c.GetCostEstimate(ctx, &ls.GetCostEstimateInput{ResourceName: aws.String("billed"), StartTime: aws.Time(time.Unix(day(13, 0), 0)), EndTime: aws.Time(time.Unix(day(10, 0), 0))})

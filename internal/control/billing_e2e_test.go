@@ -40,16 +40,61 @@ func (c countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// TestCostEstimateReconcilesWithEdgeTraffic drives real viewer traffic through the edge and checks
-// that what the meter stored, what GetDistributionMetricData reports and what GetCostEstimate charges
-// are exactly the bytes the viewer's socket received. The bundle has a zero quota, so every byte out
-// is overage and the charge is floor(bytes × $0.09 / 10⁹) to the micro-dollar.
+// countingListener counts the bytes its accepted connections read (what an origin's socket
+// received).
+type countingListener struct {
+	net.Listener
+	read, written *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: c, read: l.read, written: l.written}, nil
+}
+
+// socketCounts is what the viewer's and the origin's sockets saw so far.
+type socketCounts struct{ viewerRead, viewerWrote, originRead int64 }
+
+func (a socketCounts) sub(b socketCounts) socketCounts {
+	return socketCounts{a.viewerRead - b.viewerRead, a.viewerWrote - b.viewerWrote, a.originRead - b.originRead}
+}
+
+// TestCostEstimateReconcilesWithEdgeTraffic drives real viewer traffic through the edge — GET,
+// HEAD and OPTIONS (downloads, with cache misses that fetch from the origin), POST and PUT with
+// bodies (uploads), DELETE and PATCH (neither) — and checks, against what the viewer's socket and
+// the origin's socket saw:
+//
+//   - BytesDownloaded = the bytes the viewer's socket read for the GET, HEAD and OPTIONS requests;
+//   - BytesUploaded = the bytes the origin's socket read for the POST and PUT requests;
+//   - GetCostEstimate's DataTransferOut (the quota's figure) and its overage = every byte the
+//     viewer's socket read plus every byte the origin's socket read, and the charge
+//     floor(bytes × $0.09 / 10⁹) to the micro-dollar (the bundle's quota is zero, so every byte out
+//     is overage).
+//
+// The phases run one after another and every exchange is complete (the origin reads each body
+// before it answers; the viewer reads each answer whole) before the next starts, so the socket
+// counters' differences between phases are each phase's bytes, on connections kept alive across
+// phases.
 func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		size := 1000 + 137*len(r.URL.Path)
-		w.Header().Set("Cache-Control", "max-age=600")
-		_, _ = io.WriteString(w, strings.Repeat("x", size))
+	var originRead, originWrote atomic.Int64
+	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			t.Errorf("origin: reading the %s body: %v", r.Method, err)
+		}
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE")
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			w.Header().Set("Cache-Control", "max-age=600")
+		}
+		_, _ = io.WriteString(w, strings.Repeat("x", 1000+137*len(r.URL.Path)+int(got)%97))
 	}))
+	origin.Listener = countingListener{Listener: origin.Listener, read: &originRead, written: &originWrote}
+	origin.Start()
 	defer origin.Close()
 	e := sailtest.New(t, func(c *sailtest.Config) {
 		c.Control.Catalog = billing.Catalog{OveragePerGB: 90_000, Bundles: []billing.Bundle{
@@ -80,9 +125,11 @@ func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
 			return countingConn{Conn: conn, read: &read, written: &written}, nil
 		},
 	}}
-	const requests = 40
-	for i := 0; i < requests; i++ {
-		req := e.EdgeRequest(http.MethodGet, host, fmt.Sprintf("/object/%d", i%7), "")
+	counts := func() socketCounts { return socketCounts{read.Load(), written.Load(), originRead.Load()} }
+	requests := 0
+	do := func(method, path string, body string) {
+		t.Helper()
+		req := e.EdgeRequest(method, host, path, body)
 		resp, err := viewer.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -92,27 +139,54 @@ func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
+			t.Fatalf("%s %s: status %d", method, path, resp.StatusCode)
 		}
+		requests++
+	}
+	begin := counts()
+	for i := 0; i < 40; i++ {
+		do([]string{http.MethodGet, http.MethodGet, http.MethodHead, http.MethodOptions}[i%4], fmt.Sprintf("/object/%d", i%7), "")
+	}
+	afterDownloads := counts()
+	for i := 0; i < 12; i++ {
+		do([]string{http.MethodPost, http.MethodPut}[i%2], fmt.Sprintf("/upload/%d", i), strings.Repeat("u", 5000+731*i))
+	}
+	afterUploads := counts()
+	for i := 0; i < 6; i++ {
+		do([]string{http.MethodDelete, http.MethodPatch}[i%2], fmt.Sprintf("/other/%d", i), strings.Repeat("p", 300*i))
 	}
 	viewer.CloseIdleConnections()
-	bytesOut := read.Load()
+	all := counts().sub(begin)
+	downloads, uploads := afterDownloads.sub(begin), afterUploads.sub(afterDownloads)
+	if downloads.originRead == 0 || uploads.originRead < 12*5000 || all.originRead == downloads.originRead+uploads.originRead {
+		t.Fatalf("the phases did not reach the origin as planned: %+v %+v %+v", downloads, uploads, all)
+	}
+	transferOut := all.viewerRead + all.originRead
 
 	// The meter flushes at least every 2 s; wait until the API sees every byte.
 	start, end := e.Clock.Now().Add(-time.Hour).Truncate(time.Hour), e.Clock.Now().Add(time.Hour).Truncate(time.Hour)
-	wait.For(t, 10*time.Second, "every byte the viewer read in BytesDownloaded", func() error {
+	sum := func(metric types.DistributionMetricName) int64 {
 		m, err := c.GetDistributionMetricData(ctx, &ls.GetDistributionMetricDataInput{DistributionName: aws.String("metered"),
-			MetricName: types.DistributionMetricNameBytesDownloaded, StartTime: aws.Time(start), EndTime: aws.Time(end),
+			MetricName: metric, StartTime: aws.Time(start), EndTime: aws.Time(end),
 			Period: aws.Int32(3600), Unit: types.MetricUnitNone, Statistics: []types.MetricStatistic{types.MetricStatisticSum}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var metered float64
+		var total float64
 		for _, dp := range m.MetricData {
-			metered += aws.ToFloat64(dp.Sum)
+			total += aws.ToFloat64(dp.Sum)
 		}
-		if int64(metered) != bytesOut {
-			return fmt.Errorf("BytesDownloaded %v, the viewer's socket read %d bytes", metered, bytesOut)
+		return int64(total)
+	}
+	wait.For(t, 10*time.Second, "every exchange metered", func() error {
+		if got := sum(types.DistributionMetricNameRequests); got != int64(requests) {
+			return fmt.Errorf("Requests %d, the viewer sent %d", got, requests)
+		}
+		if got := sum(types.DistributionMetricNameBytesDownloaded); got != downloads.viewerRead {
+			return fmt.Errorf("BytesDownloaded %d, the viewer's socket read %d bytes answering GET, HEAD and OPTIONS", got, downloads.viewerRead)
+		}
+		if got := sum(types.DistributionMetricNameBytesUploaded); got != uploads.originRead {
+			return fmt.Errorf("BytesUploaded %d, the origin's socket read %d bytes for POST and PUT", got, uploads.originRead)
 		}
 		return nil
 	})
@@ -121,21 +195,28 @@ func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var overageGB, overageCost float64
+	var transferGB, overageGB, overageCost float64
 	for _, ce := range est.ResourcesBudgetEstimate[0].CostEstimates {
 		for _, r := range ce.ResultsByTime {
-			if r.PricingUnit == types.PricingUnitGb {
+			switch aws.ToString(ce.UsageType) {
+			case "DataTransferOut":
+				transferGB += aws.ToFloat64(r.Unit)
+			case "DataTransferOutOverage":
 				overageGB += aws.ToFloat64(r.Unit)
 				overageCost += aws.ToFloat64(r.UsageCost)
 			}
 		}
 	}
-	if got := int64(math.Round(overageGB * 1e9)); got != bytesOut {
-		t.Errorf("GetCostEstimate charges %d bytes of overage, the viewer received %d", got, bytesOut)
+	if got := int64(math.Round(transferGB * 1e9)); got != transferOut {
+		t.Errorf("GetCostEstimate counts %d bytes of transfer out, the sockets saw %d (viewer read %d + origin read %d)", got, transferOut, all.viewerRead, all.originRead)
 	}
-	wantMicros := bytesOut * 90_000 / 1_000_000_000
+	if got := int64(math.Round(overageGB * 1e9)); got != transferOut {
+		t.Errorf("GetCostEstimate charges %d bytes of overage, the sockets saw %d bytes out (viewer read %d + origin read %d)", got, transferOut, all.viewerRead, all.originRead)
+	}
+	wantMicros := transferOut * 90_000 / 1_000_000_000
 	if got := int64(math.Round(overageCost * 1e6)); got != wantMicros {
-		t.Errorf("overage cost %d micro-dollars, want floor(%d × 90000 / 1e9) = %d", got, bytesOut, wantMicros)
+		t.Errorf("overage cost %d micro-dollars, want floor(%d × 90000 / 1e9) = %d", got, transferOut, wantMicros)
 	}
-	t.Logf("viewer read %d bytes (wrote %d); metered and charged exactly that: %d µ$", bytesOut, written.Load(), wantMicros)
+	t.Logf("viewer read %d bytes (wrote %d), origin read %d (BytesDownloaded %d, BytesUploaded %d); metered and charged exactly %d bytes: %d µ$",
+		all.viewerRead, all.viewerWrote, all.originRead, downloads.viewerRead, uploads.originRead, transferOut, wantMicros)
 }

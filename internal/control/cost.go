@@ -11,11 +11,14 @@ import (
 	"github.com/sailcdn/sailcdn/internal/usage"
 )
 
-// Usage types of a distribution's cost estimate: the plan, accrued hourly, and data transfer above the
-// bundle's quota. The real service's strings are undocumented (decision in docs/decisions.md).
+// Usage types of a distribution's cost estimate: the plan, accrued hourly; data transfer out above
+// the bundle's quota; and all data transfer out — to viewers and to the origin, what the quota
+// counts — at no charge of its own (it is covered by the plan up to the quota and charged as
+// overage beyond). The real service's strings are undocumented (decision in docs/decisions.md).
 const (
 	UsageTypePlan     = "DistributionPlan"
 	UsageTypeOverage  = "DataTransferOutOverage"
+	UsageTypeTransfer = "DataTransferOut"
 	pricingUnitHours  = "Hrs"
 	pricingUnitGB     = "GB"
 	estimateCurrency  = "USD"
@@ -23,8 +26,9 @@ const (
 )
 
 // GetCostEstimate estimates a distribution's cost over [startTime, endTime) from its metered traffic
-// and bundle history: one row per UTC day for the plan (in hours) and for data transfer over the quota
-// (in GB). As on AWS, no estimate is made for a deleted resource.
+// and bundle history: one row per UTC day for the plan (in hours), for data transfer over the quota
+// (in GB) and for all data transfer out (in GB, usageCost 0: the quota's figure). As on AWS, no
+// estimate is made for a deleted resource.
 func (s *Service) GetCostEstimate(ctx context.Context, in *lightsail.GetCostEstimateRequest) (*lightsail.GetCostEstimateResult, error) {
 	c, err := caller(ctx)
 	if err != nil {
@@ -58,6 +62,7 @@ func (s *Service) GetCostEstimate(ctx context.Context, in *lightsail.GetCostEsti
 	}
 	plan := lightsail.CostEstimate{UsageType: ptr(UsageTypePlan), ResultsByTime: []lightsail.EstimateByTime{}}
 	overage := lightsail.CostEstimate{UsageType: ptr(UsageTypeOverage), ResultsByTime: []lightsail.EstimateByTime{}}
+	transfer := lightsail.CostEstimate{UsageType: ptr(UsageTypeTransfer), ResultsByTime: []lightsail.EstimateByTime{}}
 	for _, day := range est.Days {
 		period := &lightsail.TimePeriod{Start: lightsail.NewTimestamp(day.Start), End: lightsail.NewTimestamp(day.End)}
 		plan.ResultsByTime = append(plan.ResultsByTime, lightsail.EstimateByTime{
@@ -68,12 +73,16 @@ func (s *Service) GetCostEstimate(ctx context.Context, in *lightsail.GetCostEsti
 			UsageCost: lightsail.NewDouble(day.OverageCost.Float64()), PricingUnit: ptr(pricingUnitGB), Unit: lightsail.NewDouble(float64(day.OverageBytes) / billing.BytesPerGB),
 			Currency: ptr(estimateCurrency), TimePeriod: period,
 		})
+		transfer.ResultsByTime = append(transfer.ResultsByTime, lightsail.EstimateByTime{
+			UsageCost: lightsail.NewDouble(0), PricingUnit: ptr(pricingUnitGB), Unit: lightsail.NewDouble(float64(day.TransferBytes) / billing.BytesPerGB),
+			Currency: ptr(estimateCurrency), TimePeriod: period,
+		})
 	}
 	return &lightsail.GetCostEstimateResult{ResourcesBudgetEstimate: []lightsail.ResourceBudgetEstimate{{
 		ResourceName:  ptr(d.Name),
 		ResourceType:  ptr("Distribution"),
 		StartTime:     lightsail.NewTimestamp(start),
 		EndTime:       lightsail.NewTimestamp(end),
-		CostEstimates: []lightsail.CostEstimate{plan, overage},
+		CostEstimates: []lightsail.CostEstimate{plan, overage, transfer},
 	}}}, nil
 }

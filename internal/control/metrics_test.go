@@ -66,13 +66,20 @@ func testMetricStatistics(t *testing.T, b sailtest.Backend) {
 	base := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
 	minute := func(k int) int64 { return base.Add(time.Duration(k) * time.Minute).Unix() }
 	err = e.Store.AddUsage(ctx, []store.UsageDelta{
-		{DistributionID: d.ID, Minute: minute(0), Requests: 10, BytesDownloaded: 1000, BytesUploaded: 100, Status4xx: 1},
-		{DistributionID: d.ID, Minute: minute(1), Requests: 30, BytesDownloaded: 3000, BytesUploaded: 300, Status5xx: 3},
-		{DistributionID: d.ID, Minute: minute(3), Requests: 20, BytesDownloaded: 500, BytesUploaded: 50, Status4xx: 2, Status5xx: 2},
+		// BytesDownloaded and BytesUploaded are the metrics' parts of BytesToViewers and
+		// BytesToOrigin (the rest went to other methods).
+		{DistributionID: d.ID, Minute: minute(0), Requests: 10, BytesToViewers: 1100, BytesDownloaded: 1000, BytesToOrigin: 150, BytesUploaded: 100, Status4xx: 1},
+		{DistributionID: d.ID, Minute: minute(1), Requests: 30, BytesToViewers: 3000, BytesDownloaded: 3000, BytesToOrigin: 300, BytesUploaded: 300, Status5xx: 3},
+		{DistributionID: d.ID, Minute: minute(3), Requests: 20, BytesToViewers: 900, BytesDownloaded: 500, BytesToOrigin: 80, BytesUploaded: 50, Status4xx: 2, Status5xx: 2},
 		// Bytes of a long download attributed in a minute in which no request ended.
-		{DistributionID: d.ID, Minute: minute(5), BytesDownloaded: 777},
+		{DistributionID: d.ID, Minute: minute(5), BytesToViewers: 777, BytesDownloaded: 777},
 		// Outside every query window below.
 		{DistributionID: d.ID, Minute: minute(60 * 24), Requests: 99},
+		// 20 and 70 days before the server clock: CloudWatch rounds such start times to 5 minutes
+		// and to the hour.
+		{DistributionID: d.ID, Minute: minute(-20*24*60 + 3), Requests: 3},
+		{DistributionID: d.ID, Minute: minute(-20*24*60 + 7), Requests: 7},
+		{DistributionID: d.ID, Minute: minute(-70*24*60 + 10), Requests: 10},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +113,37 @@ func testMetricStatistics(t *testing.T, b sailtest.Backend) {
 			},
 		},
 		{
-			name: "bytes in Bytes, hourly", metric: types.DistributionMetricNameBytesDownloaded, unit: types.MetricUnitBytes, period: 3600,
+			name: "bytes downloaded, hourly", metric: types.DistributionMetricNameBytesDownloaded, unit: types.MetricUnitNone, period: 3600,
 			start: base, end: base.Add(time.Hour), stats: []types.MetricStatistic{types.MetricStatisticSum},
-			want: []metricPoint{{"12:00", "5277", "-", "-", "-", "-", "Bytes"}},
+			want: []metricPoint{{"12:00", "5277", "-", "-", "-", "-", "None"}},
 		},
 		{
-			name: "bytes uploaded, start inside a period", metric: types.DistributionMetricNameBytesUploaded, unit: types.MetricUnitNone, period: 600,
+			name: "bytes uploaded, periods aligned to a start rounded down to its minute", metric: types.DistributionMetricNameBytesUploaded, unit: types.MetricUnitNone, period: 600,
 			start: base.Add(90 * time.Second), end: base.Add(4 * time.Minute), stats: []types.MetricStatistic{types.MetricStatisticSum, types.MetricStatisticMaximum},
-			want: []metricPoint{{"12:00", "350", "-", "-", "300", "-", "None"}},
+			want: []metricPoint{{"12:01", "350", "-", "-", "300", "-", "None"}},
+		},
+		{
+			name: "two-minute periods from an odd minute", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitNone, period: 120,
+			start: base.Add(time.Minute), end: base.Add(6 * time.Minute), stats: []types.MetricStatistic{types.MetricStatisticSum},
+			want: []metricPoint{{"12:01", "30", "-", "-", "-", "-", "None"}, {"12:03", "20", "-", "-", "-", "-", "None"}, {"12:05", "0", "-", "-", "-", "-", "None"}},
+		},
+		{
+			name: "a start 20 days ago is rounded down to 5 minutes", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitNone, period: 300,
+			start: base.Add(-20*24*time.Hour + 4*time.Minute), end: base.Add(-20*24*time.Hour + 10*time.Minute), stats: []types.MetricStatistic{types.MetricStatisticSum},
+			want: []metricPoint{{"12:00", "3", "-", "-", "-", "-", "None"}, {"12:05", "7", "-", "-", "-", "-", "None"}},
+		},
+		{
+			name: "a start 20 days ago with a period not a multiple of 5 minutes has no data", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitNone, period: 60,
+			start: base.Add(-20 * 24 * time.Hour), end: base.Add(-20*24*time.Hour + 10*time.Minute), stats: all, want: []metricPoint{},
+		},
+		{
+			name: "a start 70 days ago is rounded down to the hour", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitNone, period: 3600,
+			start: base.Add(-70*24*time.Hour + 30*time.Minute), end: base.Add(-70*24*time.Hour + 2*time.Hour), stats: []types.MetricStatistic{types.MetricStatisticSum},
+			want: []metricPoint{{"12:00", "10", "-", "-", "-", "-", "None"}},
+		},
+		{
+			name: "a start 70 days ago with a period not a multiple of an hour has no data", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitNone, period: 300,
+			start: base.Add(-70 * 24 * time.Hour), end: base.Add(-70*24*time.Hour + 2*time.Hour), stats: all, want: []metricPoint{},
 		},
 		{
 			name: "5xx rate: mean of per-minute rates, minutes without requests skipped", metric: types.DistributionMetricNameHttp5xxErrorRate, unit: types.MetricUnitPercent, period: 600,
@@ -136,6 +166,14 @@ func testMetricStatistics(t *testing.T, b sailtest.Backend) {
 		},
 		{
 			name: "a unit the metric is not published in has no data", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitPercent, period: 60,
+			start: base, end: base.Add(time.Hour), stats: all, want: []metricPoint{},
+		},
+		{
+			name: "Count is not Requests' published unit", metric: types.DistributionMetricNameRequests, unit: types.MetricUnitCount, period: 60,
+			start: base, end: base.Add(time.Hour), stats: all, want: []metricPoint{},
+		},
+		{
+			name: "Bytes is not BytesDownloaded's published unit", metric: types.DistributionMetricNameBytesDownloaded, unit: types.MetricUnitBytes, period: 3600,
 			start: base, end: base.Add(time.Hour), stats: all, want: []metricPoint{},
 		},
 		{

@@ -61,7 +61,11 @@ type Config struct {
 	// Registry receives the edge's Prometheus collectors (cache results, hit ratio, config
 	// reloads) and is what MetricsHandler serves. nil: no edge metrics.
 	Registry *prometheus.Registry
-	// Transport reaches the origins. Default: NewTransport().
+	// Transport reaches the origins. Default: NewTransport(). With a Meter, a copy of an
+	// *http.Transport is used whose dialer is wrapped (Meter.Origin) so that the bytes sent to
+	// origins are metered; it must speak HTTP/1.1 to origins (one exchange at a time per
+	// connection), as it does with a custom dialer unless ForceAttemptHTTP2 is set. Another
+	// RoundTripper is used as it is and its bytes are not counted.
 	Transport http.RoundTripper
 	// AccessLog, when set, receives one line per request in the combined log format plus
 	// sailcdn fields (see accessLog).
@@ -161,6 +165,15 @@ func New(cfg Config) (*Edge, error) {
 	}
 	if e.transport == nil {
 		e.transport = NewTransport()
+	}
+	if t, ok := e.transport.(*http.Transport); ok && e.meter != nil {
+		t = t.Clone()
+		dial := t.DialContext
+		if dial == nil {
+			dial = (&net.Dialer{}).DialContext
+		}
+		t.DialContext = e.meter.Origin(dial)
+		e.transport = t
 	}
 	if e.log == nil {
 		e.log = slog.Default()

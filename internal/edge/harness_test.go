@@ -92,9 +92,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// origin is a real origin server that counts its hits and keeps the last request it received.
+// origin is a real origin server that counts its hits and the bytes its socket receives, and keeps
+// the last request it received.
 type origin struct {
 	*httptest.Server
+	tap  *metertest.TapListener // every byte the origin's sockets read and wrote
 	hits atomic.Int64
 	mu   sync.Mutex
 	last *http.Request
@@ -111,7 +113,7 @@ func (o *origin) lastRequest() (*http.Request, []byte) {
 func (h *harness) origin(name string, handler http.HandlerFunc) *origin {
 	h.t.Helper()
 	o := &origin{}
-	o.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.hits.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		o.mu.Lock()
@@ -119,6 +121,9 @@ func (h *harness) origin(name string, handler http.HandlerFunc) *origin {
 		o.mu.Unlock()
 		handler(w, r)
 	}))
+	o.tap = &metertest.TapListener{Listener: o.Listener}
+	o.Listener = o.tap
+	o.Start()
 	h.t.Cleanup(o.Close)
 	h.registerOrigin(name, o.URL)
 	return o

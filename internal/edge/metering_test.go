@@ -94,7 +94,7 @@ func (rc *rawConn) readResponse(method string) (*http.Response, []byte) {
 func TestMeteringIsByteExact(t *testing.T) {
 	h := newHarness(t)
 	object := bytes.Repeat([]byte("sailcdn!"), 40_000) // 320 kB, cacheable
-	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+	handler := func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/object":
 			w.Header().Set("Cache-Control", "max-age=300")
@@ -105,9 +105,13 @@ func TestMeteringIsByteExact(t *testing.T) {
 		default:
 			http.Error(w, "missing", http.StatusNotFound)
 		}
-	})
+	}
+	// Each distribution has its own origin, which counts the bytes its socket receives: what the
+	// edge sent it, the other half of the distribution's transfer out.
+	web := h.origin("web", handler)
+	h.origin("web-other", handler)
 	d := h.distribution("site", "web", nil)
-	h.distribution("other", "web", nil) // traffic of another distribution must not leak in
+	h.distribution("other", "web-other", nil) // traffic of another distribution must not leak in
 
 	type req struct {
 		raw    string
@@ -139,8 +143,15 @@ func TestMeteringIsByteExact(t *testing.T) {
 		}
 		c.c.Close()
 		want.Requests++
-		want.BytesUploaded += c.wrote
-		want.BytesDownloaded += c.nread
+		want.BytesFromViewers += c.wrote
+		want.BytesToViewers += c.nread
+		if rq.method == "GET" || rq.method == "HEAD" {
+			want.BytesDownloaded += c.nread
+		}
+		if rq.method == "POST" {
+			want.BytesUploaded = web.tap.Read.Load() - want.BytesToOrigin
+		}
+		want.BytesToOrigin = web.tap.Read.Load()
 		if rq.status >= 400 {
 			want.Status4xx++
 		}
@@ -158,7 +169,9 @@ func TestMeteringIsByteExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := h.storedUsage(d.ID)
-	if stored.Requests != want.Requests || stored.BytesDownloaded != want.BytesDownloaded || stored.BytesUploaded != want.BytesUploaded || stored.Status4xx != want.Status4xx {
+	if stored.Requests != want.Requests || stored.BytesToViewers != want.BytesToViewers || stored.BytesDownloaded != want.BytesDownloaded ||
+		stored.BytesFromViewers != want.BytesFromViewers || stored.BytesToOrigin != want.BytesToOrigin || stored.BytesUploaded != want.BytesUploaded ||
+		stored.Status4xx != want.Status4xx || want.BytesUploaded < int64(len(body)) || want.BytesToOrigin <= want.BytesUploaded {
 		t.Fatalf("stored %+v, want %+v", stored, want)
 	}
 }
@@ -198,10 +211,10 @@ func TestMeteringAbortedDownload(t *testing.T) {
 	}
 	wait.Until(t, 5*time.Second, "download attributed", func() bool {
 		u := meter.Sum(h.meter.Pending(), d.ID)
-		return u.Requests == 1 && u.BytesDownloaded == h.tap.Written.Load()
+		return u.Requests == 1 && u.BytesDownloaded == h.tap.Written.Load() && u.BytesToViewers == u.BytesDownloaded
 	})
 	u := meter.Sum(h.meter.Pending(), d.ID)
-	if u.BytesDownloaded < c.nread || u.BytesDownloaded >= size || u.BytesUploaded != c.wrote {
+	if u.BytesDownloaded < c.nread || u.BytesDownloaded >= size || u.BytesFromViewers != c.wrote {
 		t.Fatalf("counted %+v; the viewer wrote %d and read %d of a %d-byte body", u, c.wrote, c.nread, size)
 	}
 }
@@ -271,7 +284,7 @@ func TestAmbiguousFlushIsNotCountedTwice(t *testing.T) {
 	c.readResponse(http.MethodGet)
 	wait.Until(t, 3*time.Second, "both requests counted", func() bool {
 		u := meter.Sum(h.meter.Pending(), d.ID)
-		return u.Requests == 2 && u.BytesDownloaded == c.nread && u.BytesUploaded == c.wrote
+		return u.Requests == 2 && u.BytesToViewers == c.nread && u.BytesFromViewers == c.wrote
 	})
 	if err := h.meter.Flush(ctx); err == nil {
 		t.Fatal("the first flush should report the lost acknowledgement")
@@ -280,7 +293,7 @@ func TestAmbiguousFlushIsNotCountedTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := h.storedUsage(d.ID)
-	if got.Requests != 2 || got.BytesDownloaded != c.nread || got.BytesUploaded != c.wrote {
+	if got.Requests != 2 || got.BytesToViewers != c.nread || got.BytesFromViewers != c.wrote {
 		t.Fatalf("stored %+v; the viewer wrote %d and read %d bytes in 2 requests", got, c.wrote, c.nread)
 	}
 }
@@ -309,18 +322,25 @@ func TestMeteringAttributesKeepAliveBytesPerRequest(t *testing.T) {
 			t.Fatalf("request %d: %d", i, resp.StatusCode)
 		}
 		want[id].Requests++
-		want[id].BytesUploaded += c.wrote - wrote
+		want[id].BytesFromViewers += c.wrote - wrote
+		want[id].BytesToViewers += c.nread - read
 		want[id].BytesDownloaded += c.nread - read
 		// The next request waits until this one is booked: net/http may read the first bytes of a
 		// request that arrives earlier before the previous one is accounted (the documented
 		// approximation, which moves bytes between two requests but keeps totals exact).
 		wait.Until(t, 3*time.Second, "request booked", func() bool {
-			return meter.Sum(h.meter.Pending(), id) == *want[id]
+			return viewerSide(meter.Sum(h.meter.Pending(), id)) == *want[id]
 		})
 	}
 	c.c.Close()
 	wait.Until(t, 3*time.Second, "per-distribution bytes on one connection", func() bool {
 		p := h.meter.Pending()
-		return meter.Sum(p, a.ID) == *want[a.ID] && meter.Sum(p, b.ID) == *want[b.ID]
+		return viewerSide(meter.Sum(p, a.ID)) == *want[a.ID] && viewerSide(meter.Sum(p, b.ID)) == *want[b.ID]
 	})
+}
+
+// viewerSide is u without the bytes sent to origins, for tests about the viewers' connections.
+func viewerSide(u meter.Usage) meter.Usage {
+	u.BytesToOrigin, u.BytesUploaded = 0, 0
+	return u
 }

@@ -70,7 +70,10 @@ func (e *Edge) fetcher(d *distribution) httpcache.Fetcher {
 				e.log.Warn("edge: the parent edge cannot be reached; fetching misses from the origins until it can", "parent", e.tier.parent.String(), "err", err)
 			}
 		}
-		resp, err := e.exchange(ctx, req, d.origin.timeout)
+		// The meter counts what this exchange writes to its origin connection for d (and as uploaded
+		// for POST and PUT). What goes to a parent above is not: the parent meters its own origin
+		// fetch (tier.go, "Metering").
+		resp, err := e.exchange(e.meter.OriginContext(ctx, d.id, req.Method), req, d.origin.timeout)
 		if err != nil {
 			return nil, err
 		}

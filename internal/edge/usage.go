@@ -80,7 +80,8 @@ func toDeltas(batch []meter.Usage) []store.UsageDelta {
 	for i, u := range batch {
 		out[i] = store.UsageDelta{
 			DistributionID: u.DistributionID, Minute: u.Minute, Requests: u.Requests,
-			BytesDownloaded: u.BytesDownloaded, BytesUploaded: u.BytesUploaded,
+			BytesToViewers: u.BytesToViewers, BytesDownloaded: u.BytesDownloaded, BytesFromViewers: u.BytesFromViewers,
+			BytesToOrigin: u.BytesToOrigin, BytesUploaded: u.BytesUploaded,
 			Status4xx: u.Status4xx, Status5xx: u.Status5xx,
 		}
 	}

@@ -44,8 +44,9 @@ type conn struct {
 	// add; settle swaps them out.
 	read, written atomic.Int64
 
-	mu       sync.Mutex // guards owner and hijacked; serialises attributions
+	mu       sync.Mutex // guards owner, download and hijacked; serialises attributions
 	owner    string     // distribution of the request being served; "" between requests
+	download bool       // the request being served is a GET, HEAD or OPTIONS (BytesDownloaded)
 	hijacked bool       // handed to another protocol (h2c): its bytes are never attributed here
 }
 
@@ -149,14 +150,15 @@ const (
 )
 
 // claim makes dist the owner of c: the bytes read so far (this request's line and header section)
-// and every byte until the connection is released are counted for dist.
-func (m *Meter) claim(c *conn, dist string) {
+// and every byte until the connection is released are counted for dist; download says whether the
+// request's method makes its answer count as downloaded.
+func (m *Meter) claim(c *conn, dist string, download bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hijacked {
 		return
 	}
-	c.owner = dist
+	c.owner, c.download = dist, download
 	m.attributeLocked(c)
 }
 
@@ -181,8 +183,11 @@ func (m *Meter) settle(c *conn, mode settleMode) {
 }
 
 func (m *Meter) attributeLocked(c *conn) {
-	up, down := c.read.Swap(0), c.written.Swap(0)
-	m.add(c.owner, delta{up: up, down: down})
+	d := delta{up: c.read.Swap(0), down: c.written.Swap(0)}
+	if c.download {
+		d.downloaded = d.down
+	}
+	m.add(c.owner, d)
 }
 
 // sweep attributes the bytes of every connection that is serving a request, so that a long

@@ -8,8 +8,9 @@ import (
 
 // Exchange is the metering of one request. A nil *Exchange (from a nil Meter) does nothing.
 type Exchange struct {
-	m    *Meter
-	dist string
+	m        *Meter
+	dist     string
+	download bool // GET, HEAD or OPTIONS: the answer's bytes count as downloaded
 	// stream is set when bytes are counted at the ResponseWriter and body rather than at the
 	// socket: HTTP/2 streams, or a connection that was not accepted through Listener.
 	stream *streamCounter
@@ -22,9 +23,9 @@ func (m *Meter) Start(w http.ResponseWriter, r *http.Request, distributionID str
 	if m == nil {
 		return nil, w
 	}
-	x := &Exchange{m: m, dist: distributionID}
+	x := &Exchange{m: m, dist: distributionID, download: downloadMethod(r.Method)}
 	if c := connFrom(r.Context()); c != nil && r.ProtoMajor == 1 {
-		m.claim(c, distributionID)
+		m.claim(c, distributionID, x.download)
 		return x, w
 	}
 	sc := &streamCounter{}
@@ -51,6 +52,9 @@ func (x *Exchange) End(status int) {
 	}
 	if x.stream != nil {
 		d.up, d.down = x.stream.up.Swap(0), x.stream.down.Swap(0)
+		if x.download {
+			d.downloaded = d.down
+		}
 	}
 	x.m.add(x.dist, d)
 }

@@ -1,6 +1,8 @@
-// Package meter counts viewer traffic per distribution per minute — requests, bytes sent to viewers,
-// bytes received from viewers, 4xx and 5xx responses — and hands the counts to a flush hook that
-// persists them (the edge wires it to store.AddUsage).
+// Package meter counts traffic per distribution per minute — requests, bytes sent to and received
+// from viewers, bytes sent to origins, 4xx and 5xx responses — and hands the counts to a flush hook
+// that persists them (the edge wires it to store.AddUsageBatch). Bytes to viewers are also counted
+// apart for GET, HEAD and OPTIONS requests, and bytes to origins for POST and PUT requests: the
+// BytesDownloaded and BytesUploaded metrics of the Lightsail model (see Usage).
 //
 // # What is counted, exactly
 //
@@ -26,6 +28,12 @@
 // WINDOW_UPDATE and PING frames are not attributed to any distribution. Request body bytes the
 // handler never reads are not counted.
 //
+// Origins: the edge dials its origins through Origin, whose connections count every byte written to
+// the socket — request line, header section, body and its framing, and a new connection's TLS
+// handshake. HTTP/1.1 carries one exchange at a time on a connection, so the bytes belong to the
+// exchange that holds it: the one the transport handed the connection to (OriginContext claims it
+// when net/http's GotConn trace fires, before the request is written).
+//
 // # Durability
 //
 // Counters live in memory and are flushed at least every Config.Interval (default 2 s, at most
@@ -42,27 +50,44 @@ import (
 	"errors"
 	"hash/maphash"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Usage is the traffic of one distribution in one minute.
+// Usage is the traffic of one distribution in one minute. Bytes are counted at the sockets: request
+// and status lines, header sections, bodies and their framing (for HTTP/2, see the package comment).
 type Usage struct {
-	DistributionID  string
-	Minute          int64 // unix seconds of the minute's first second (a multiple of 60)
-	Requests        int64
-	BytesDownloaded int64 // bytes sent to viewers: status line, header section and body
-	BytesUploaded   int64 // bytes received from viewers: request line, header section and body
-	Status4xx       int64
-	Status5xx       int64
+	DistributionID string
+	Minute         int64 // unix seconds of the minute's first second (a multiple of 60)
+	Requests       int64
+	// BytesToViewers: every byte sent to viewers, whatever the method.
+	BytesToViewers int64
+	// BytesDownloaded: the part of BytesToViewers answering GET, HEAD and OPTIONS requests — the
+	// Lightsail metric: "the number of bytes downloaded by viewers for GET, HEAD, and OPTIONS
+	// requests" (GetDistributionMetricData).
+	BytesDownloaded int64
+	// BytesFromViewers: every byte received from viewers.
+	BytesFromViewers int64
+	// BytesToOrigin: every byte sent to origins, whatever the method (see Origin).
+	BytesToOrigin int64
+	// BytesUploaded: the part of BytesToOrigin sent for POST and PUT requests — the Lightsail metric:
+	// "the number of bytes uploaded to your origin by your Lightsail distribution, using POST and PUT
+	// requests".
+	BytesUploaded int64
+	Status4xx     int64
+	Status5xx     int64
 }
 
 // plus adds o's counts to u.
 func (u *Usage) plus(o Usage) {
 	u.Requests += o.Requests
+	u.BytesToViewers += o.BytesToViewers
 	u.BytesDownloaded += o.BytesDownloaded
+	u.BytesFromViewers += o.BytesFromViewers
+	u.BytesToOrigin += o.BytesToOrigin
 	u.BytesUploaded += o.BytesUploaded
 	u.Status4xx += o.Status4xx
 	u.Status5xx += o.Status5xx
@@ -70,16 +95,30 @@ func (u *Usage) plus(o Usage) {
 
 func (u *Usage) add(d delta) {
 	u.Requests += d.requests
-	u.BytesDownloaded += d.down
-	u.BytesUploaded += d.up
+	u.BytesToViewers += d.down
+	u.BytesDownloaded += d.downloaded
+	u.BytesFromViewers += d.up
+	u.BytesToOrigin += d.toOrigin
+	u.BytesUploaded += d.uploaded
 	u.Status4xx += d.s4xx
 	u.Status5xx += d.s5xx
 }
 
 // delta is one increment of a distribution's counters.
 type delta struct {
-	requests, down, up, s4xx, s5xx int64
+	requests, s4xx, s5xx int64
+	down, downloaded     int64 // to viewers; of which for GET, HEAD and OPTIONS
+	up                   int64 // from viewers
+	toOrigin, uploaded   int64 // to the origin; of which for POST and PUT
 }
+
+// downloadMethod reports whether a request's answer counts as downloaded (BytesDownloaded).
+func downloadMethod(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// uploadMethod reports whether what a request sends to the origin counts as uploaded (BytesUploaded).
+func uploadMethod(method string) bool { return method == http.MethodPost || method == http.MethodPut }
 
 // Defaults and bounds of Config.Interval.
 const (

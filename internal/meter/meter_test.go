@@ -247,7 +247,10 @@ func TestHTTP1BytesMatchWhatTheClientSentAndReceived(t *testing.T) {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
 			}
 			c.c.Close()
-			want := Usage{DistributionID: "d1", Requests: 1, BytesDownloaded: c.nread, BytesUploaded: c.wrote}
+			want := Usage{DistributionID: "d1", Requests: 1, BytesToViewers: c.nread, BytesFromViewers: c.wrote}
+			if downloadMethod(tc.method) { // GET, HEAD, OPTIONS: the answer counts as downloaded
+				want.BytesDownloaded = c.nread
+			}
 			switch {
 			case tc.status >= 500:
 				want.Status5xx = 1
@@ -286,8 +289,8 @@ func TestHTTP1KeepAliveAttributesEachRequest(t *testing.T) {
 	c.send("GET /nobody HTTP/1.1\r\nHost: x\r\n\r\n")
 	c.response(http.MethodGet)
 	c.c.Close()
-	waitFor(t, m, Usage{DistributionID: "d0", Requests: 2, BytesUploaded: perDist[0].up, BytesDownloaded: perDist[0].down})
-	waitFor(t, m, Usage{DistributionID: "d1", Requests: 1, BytesUploaded: perDist[1].up, BytesDownloaded: perDist[1].down})
+	waitFor(t, m, Usage{DistributionID: "d0", Requests: 2, BytesFromViewers: perDist[0].up, BytesToViewers: perDist[0].down, BytesDownloaded: perDist[0].down})
+	waitFor(t, m, Usage{DistributionID: "d1", Requests: 1, BytesFromViewers: perDist[1].up, BytesToViewers: perDist[1].down, BytesDownloaded: perDist[1].down})
 }
 
 func TestHTTP1AbortedDownloadCountsWhatReachedTheSocket(t *testing.T) {
@@ -328,8 +331,8 @@ func TestHTTP1AbortedDownloadCountsWhatReachedTheSocket(t *testing.T) {
 	if got.BytesDownloaded < c.nread || got.BytesDownloaded >= size {
 		t.Fatalf("counted %d bytes down; the client read %d of a %d-byte body", got.BytesDownloaded, c.nread, size)
 	}
-	if got.BytesUploaded != c.wrote {
-		t.Fatalf("counted %d bytes up, the client wrote %d", got.BytesUploaded, c.wrote)
+	if got.BytesFromViewers != c.wrote || got.BytesToViewers != got.BytesDownloaded {
+		t.Fatalf("counted %d bytes up, the client wrote %d (down %d, downloaded %d)", got.BytesFromViewers, c.wrote, got.BytesToViewers, got.BytesDownloaded)
 	}
 }
 
@@ -403,9 +406,9 @@ func TestH2CCountsBodiesExactlyAndHeadersApproximately(t *testing.T) {
 	u := Sum(m.Pending(), "h2")
 	// Bodies exactly; header sections by their HTTP/1.1 text size, which here is at least the
 	// status line and the one field the handler set.
-	headDown := u.BytesDownloaded - int64(len(body))
-	headUp := u.BytesUploaded - int64(len(upload))
-	if u.Requests != 1 || u.Status4xx != 1 || headDown < int64(len("HTTP/2.0 404 Not Found\r\nX-A: 1\r\n\r\n")) || headDown > 200 || headUp < int64(len("PUT /h2 HTTP/2.0\r\n")) || headUp > 300 {
+	headDown := u.BytesToViewers - int64(len(body))
+	headUp := u.BytesFromViewers - int64(len(upload))
+	if u.Requests != 1 || u.Status4xx != 1 || u.BytesDownloaded != 0 || headDown < int64(len("HTTP/2.0 404 Not Found\r\nX-A: 1\r\n\r\n")) || headDown > 200 || headUp < int64(len("PUT /h2 HTTP/2.0\r\n")) || headUp > 300 {
 		t.Fatalf("usage %+v (head down %d, head up %d)", u, headDown, headUp)
 	}
 }
@@ -424,9 +427,9 @@ func TestMinutesFollowTheInjectedClock(t *testing.T) {
 	}
 	minute := time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC).Unix()
 	want := map[usageKey]Usage{
-		{"d", minute}:      {DistributionID: "d", Minute: minute, Requests: 1, BytesDownloaded: 10},
-		{"d", minute + 60}: {DistributionID: "d", Minute: minute + 60, Requests: 2, BytesDownloaded: 20, Status5xx: 1},
-		{"e", minute + 60}: {DistributionID: "e", Minute: minute + 60, BytesUploaded: 7},
+		{"d", minute}:      {DistributionID: "d", Minute: minute, Requests: 1, BytesToViewers: 10},
+		{"d", minute + 60}: {DistributionID: "d", Minute: minute + 60, Requests: 2, BytesToViewers: 20, Status5xx: 1},
+		{"e", minute + 60}: {DistributionID: "e", Minute: minute + 60, BytesFromViewers: 7},
 	}
 	if len(s.batches) != 1 || len(s.batches[0]) != len(want) {
 		t.Fatalf("batches %+v", s.batches)
@@ -461,8 +464,8 @@ func TestFailedFlushKeepsDeltasForTheNextOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]Usage{
-		{{DistributionID: "d", Minute: 600, Requests: 1, BytesDownloaded: 100}},
-		{{DistributionID: "d", Minute: 600, Requests: 1, BytesDownloaded: 50, Status4xx: 1}},
+		{{DistributionID: "d", Minute: 600, Requests: 1, BytesToViewers: 100}},
+		{{DistributionID: "d", Minute: 600, Requests: 1, BytesToViewers: 50, Status4xx: 1}},
 	}
 	if !reflect.DeepEqual(s.batches, want) {
 		t.Fatalf("flushed %+v, want %+v", s.batches, want)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -177,6 +178,57 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 		}
 		if n := db.write.Stats().MaxOpenConnections; n != 1 {
 			t.Errorf("writer pool allows %d connections, want 1", n)
+		}
+	})
+}
+
+// TestTransferOutMigrationKeepsMeteredBytes: usage metered before migration 0006 counted every byte to
+// viewers in bytes_downloaded and the bytes received from viewers in bytes_uploaded; after it, those
+// are bytes_to_viewers (what the quota counts) and bytes_from_viewers, and nothing was sent to origins.
+func TestTransferOutMigrationKeepsMeteredBytes(t *testing.T) {
+	forEachBackendConfig(t, func(t *testing.T, cfg Config) {
+		ctx := testContext(t)
+		var db *DB
+		var err error
+		if cfg.Driver == DriverPostgres {
+			db, err = openPostgres(ctx, cfg.DSN)
+		} else {
+			db, err = openSQLite(ctx, cfg.DSN)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := loadMigrations(migrationFiles, cfg.Driver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.version >= 6 {
+				break
+			}
+			if err := applyMigration(ctx, db.write, db.dialect, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, q := range []string{
+			"INSERT INTO distributions (id, account_id, name, domain_name, bundle_id, bundle_changed_cycle, is_enabled, created_at, updated_at, deployed_at, cache_reset_at, config, version)" +
+				" VALUES ('d1', '111111111111', 'web', 'd1.test', 'small_1_0', '', TRUE, 0, 0, 0, 0, '', 1)",
+			"INSERT INTO usage_minutes (distribution_id, minute, requests, bytes_downloaded, bytes_uploaded, status_4xx, status_5xx)" +
+				" VALUES ('d1', 600, 3, 1500, 200, 1, 0)",
+		} {
+			if _, err := db.write.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		if db, err = Open(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		got, err := db.QueryUsage(ctx, "d1", 0, 3600)
+		want := []UsageDelta{{DistributionID: "d1", Minute: 600, Requests: 3, BytesToViewers: 1500, BytesDownloaded: 1500, BytesFromViewers: 200, Status4xx: 1}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("after migration: %+v, %v; want %+v", got, err, want)
 		}
 	})
 }

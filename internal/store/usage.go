@@ -8,52 +8,73 @@ import (
 )
 
 // UsageDelta is traffic of one distribution in one minute, as counted by the edge's meter. AddUsage
-// adds deltas to the stored totals; QueryUsage returns totals.
+// adds deltas to the stored totals; QueryUsage returns totals. Bytes are counted at the sockets.
 type UsageDelta struct {
-	DistributionID  string
-	Minute          int64 // unix seconds, a multiple of 60: the minute's first second
-	Requests        int64
+	DistributionID string
+	Minute         int64 // unix seconds, a multiple of 60: the minute's first second
+	Requests       int64
+	// BytesToViewers: every byte written to viewers, whatever the method.
+	BytesToViewers int64
+	// BytesDownloaded: the part of BytesToViewers that answered GET, HEAD and OPTIONS requests (the
+	// BytesDownloaded metric).
 	BytesDownloaded int64
-	BytesUploaded   int64
-	Status4xx       int64
-	Status5xx       int64
+	// BytesFromViewers: every byte read from viewers.
+	BytesFromViewers int64
+	// BytesToOrigin: every byte written to origins, whatever the method.
+	BytesToOrigin int64
+	// BytesUploaded: the part of BytesToOrigin sent for POST and PUT requests (the BytesUploaded
+	// metric).
+	BytesUploaded int64
+	Status4xx     int64
+	Status5xx     int64
 }
+
+// TransferOut is what counts toward the quota: every byte out, to viewers and to the origin.
+func (u *UsageDelta) TransferOut() int64 { return u.BytesToViewers + u.BytesToOrigin }
 
 // Add adds o's counts to u (its distribution and minute are left as they are).
 func (u *UsageDelta) Add(o UsageDelta) {
 	u.Requests += o.Requests
+	u.BytesToViewers += o.BytesToViewers
 	u.BytesDownloaded += o.BytesDownloaded
+	u.BytesFromViewers += o.BytesFromViewers
+	u.BytesToOrigin += o.BytesToOrigin
 	u.BytesUploaded += o.BytesUploaded
 	u.Status4xx += o.Status4xx
 	u.Status5xx += o.Status5xx
 }
 
+const usageColumns = "distribution_id, minute, requests, bytes_to_viewers, bytes_downloaded, bytes_from_viewers," +
+	" bytes_to_origin, bytes_uploaded, status_4xx, status_5xx"
+
 func scanUsage(s scanner) (UsageDelta, error) {
 	var u UsageDelta
-	err := s.Scan(&u.DistributionID, &u.Minute, &u.Requests, &u.BytesDownloaded, &u.BytesUploaded, &u.Status4xx, &u.Status5xx)
+	err := s.Scan(&u.DistributionID, &u.Minute, &u.Requests, &u.BytesToViewers, &u.BytesDownloaded, &u.BytesFromViewers,
+		&u.BytesToOrigin, &u.BytesUploaded, &u.Status4xx, &u.Status5xx)
 	return u, err
 }
 
 // QueryUsage returns the distribution's per-minute totals with from <= Minute < to, ordered by minute.
 func (r queries) QueryUsage(ctx context.Context, distributionID string, from, to int64) ([]UsageDelta, error) {
-	rows, err := r.query(ctx, "SELECT distribution_id, minute, requests, bytes_downloaded, bytes_uploaded, status_4xx, status_5xx"+
+	rows, err := r.query(ctx, "SELECT "+usageColumns+
 		" FROM usage_minutes WHERE distribution_id = ? AND minute >= ? AND minute < ? ORDER BY minute",
 		distributionID, from, to)
 	return all(rows, err, scanUsage, "query usage")
 }
 
-// HourlyBytesOut is a distribution's bytes sent to viewers in one clock hour: what billing reads.
+// HourlyBytesOut is a distribution's data transfer out (UsageDelta.TransferOut) in one clock hour:
+// what billing reads.
 type HourlyBytesOut struct {
 	LastMinute int64 // the hour's last minute with traffic (unix seconds)
 	Bytes      int64
 }
 
-// QueryHourlyBytesOut sums BytesDownloaded per clock hour over from <= Minute < to, ordered by hour,
-// leaving out hours without bytes. Billing needs no finer grain, and summing in the database reads
-// one row per hour instead of up to sixty.
+// QueryHourlyBytesOut sums the transfer out (to viewers and to the origin) per clock hour over
+// from <= Minute < to, ordered by hour, leaving out hours without bytes out. Billing needs no finer
+// grain, and summing in the database reads one row per hour instead of up to sixty.
 func (r queries) QueryHourlyBytesOut(ctx context.Context, distributionID string, from, to int64) ([]HourlyBytesOut, error) {
-	rows, err := r.query(ctx, "SELECT MAX(minute), CAST(SUM(bytes_downloaded) AS BIGINT) FROM usage_minutes"+
-		" WHERE distribution_id = ? AND minute >= ? AND minute < ? AND bytes_downloaded > 0"+
+	rows, err := r.query(ctx, "SELECT MAX(minute), CAST(SUM(bytes_to_viewers + bytes_to_origin) AS BIGINT) FROM usage_minutes"+
+		" WHERE distribution_id = ? AND minute >= ? AND minute < ? AND bytes_to_viewers + bytes_to_origin > 0"+
 		" GROUP BY minute / 3600 ORDER BY minute / 3600", distributionID, from, to)
 	return all(rows, err, func(s scanner) (HourlyBytesOut, error) {
 		var h HourlyBytesOut
@@ -118,15 +139,18 @@ func (tx *Tx) addUsage(ctx context.Context, merged []UsageDelta) error {
 	for _, u := range merged {
 		// INSERT ... ON CONFLICT DO UPDATE: SQLite >= 3.24 (https://sqlite.org/lang_upsert.html) and
 		// PostgreSQL >= 9.5 share this syntax, including the "excluded" pseudo-table.
-		_, err := tx.exec(ctx, "INSERT INTO usage_minutes (distribution_id, minute, requests, bytes_downloaded,"+
-			" bytes_uploaded, status_4xx, status_5xx) VALUES (?, ?, ?, ?, ?, ?, ?)"+
+		_, err := tx.exec(ctx, "INSERT INTO usage_minutes ("+usageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"+
 			" ON CONFLICT (distribution_id, minute) DO UPDATE SET"+
 			" requests = usage_minutes.requests + excluded.requests,"+
+			" bytes_to_viewers = usage_minutes.bytes_to_viewers + excluded.bytes_to_viewers,"+
 			" bytes_downloaded = usage_minutes.bytes_downloaded + excluded.bytes_downloaded,"+
+			" bytes_from_viewers = usage_minutes.bytes_from_viewers + excluded.bytes_from_viewers,"+
+			" bytes_to_origin = usage_minutes.bytes_to_origin + excluded.bytes_to_origin,"+
 			" bytes_uploaded = usage_minutes.bytes_uploaded + excluded.bytes_uploaded,"+
 			" status_4xx = usage_minutes.status_4xx + excluded.status_4xx,"+
 			" status_5xx = usage_minutes.status_5xx + excluded.status_5xx",
-			u.DistributionID, u.Minute, u.Requests, u.BytesDownloaded, u.BytesUploaded, u.Status4xx, u.Status5xx)
+			u.DistributionID, u.Minute, u.Requests, u.BytesToViewers, u.BytesDownloaded, u.BytesFromViewers,
+			u.BytesToOrigin, u.BytesUploaded, u.Status4xx, u.Status5xx)
 		if err != nil {
 			return mapWriteError(err, fmt.Sprintf("add usage for %q at %d", u.DistributionID, u.Minute))
 		}

@@ -15,7 +15,8 @@ func TestAddUsage(t *testing.T) {
 		const m = 1_776_000_000 // a multiple of 60
 		batches := [][]UsageDelta{
 			{
-				{DistributionID: d.ID, Minute: m, Requests: 2, BytesDownloaded: 1000, BytesUploaded: 10, Status4xx: 1},
+				{DistributionID: d.ID, Minute: m, Requests: 2, BytesToViewers: 1200, BytesDownloaded: 1000, BytesFromViewers: 30,
+					BytesToOrigin: 40, BytesUploaded: 10, Status4xx: 1},
 				{DistributionID: d.ID, Minute: m + 60, Requests: 1, BytesDownloaded: 5},
 				// The same minute twice in one batch is merged before the upsert.
 				{DistributionID: d.ID, Minute: m, Requests: 1, BytesDownloaded: 1, Status5xx: 1},
@@ -37,12 +38,14 @@ func TestAddUsage(t *testing.T) {
 			want     []UsageDelta
 		}{
 			{"everything", 0, m + 180, []UsageDelta{
-				{DistributionID: d.ID, Minute: m, Requests: 13, BytesDownloaded: 1001 + 1<<40, BytesUploaded: 10, Status4xx: 1, Status5xx: 1},
+				{DistributionID: d.ID, Minute: m, Requests: 13, BytesToViewers: 1200, BytesDownloaded: 1001 + 1<<40, BytesFromViewers: 30,
+					BytesToOrigin: 40, BytesUploaded: 10, Status4xx: 1, Status5xx: 1},
 				{DistributionID: d.ID, Minute: m + 60, Requests: 1, BytesDownloaded: 5},
 				{DistributionID: d.ID, Minute: m + 120, Requests: 3},
 			}},
 			{"to is exclusive", m, m + 120, []UsageDelta{
-				{DistributionID: d.ID, Minute: m, Requests: 13, BytesDownloaded: 1001 + 1<<40, BytesUploaded: 10, Status4xx: 1, Status5xx: 1},
+				{DistributionID: d.ID, Minute: m, Requests: 13, BytesToViewers: 1200, BytesDownloaded: 1001 + 1<<40, BytesFromViewers: 30,
+					BytesToOrigin: 40, BytesUploaded: 10, Status4xx: 1, Status5xx: 1},
 				{DistributionID: d.ID, Minute: m + 60, Requests: 1, BytesDownloaded: 5},
 			}},
 			{"from is inclusive", m + 120, m + 121, []UsageDelta{{DistributionID: d.ID, Minute: m + 120, Requests: 3}}},
@@ -142,12 +145,13 @@ func TestQueryHourlyBytesOut(t *testing.T) {
 		ctx := testContext(t)
 		d := insertDistribution(t, db, newDistribution("111111111111", "web"))
 		hour := int64(1_775_000_000 / 3600 * 3600)
+		// Bytes out are bytes to viewers plus bytes to the origin, whatever the method.
 		rows := []UsageDelta{
-			{DistributionID: d.ID, Minute: hour, BytesDownloaded: 10},
-			{DistributionID: d.ID, Minute: hour + 60, BytesDownloaded: 5, Requests: 1},
-			{DistributionID: d.ID, Minute: hour + 3540, BytesDownloaded: 1},
-			{DistributionID: d.ID, Minute: hour + 3600, BytesUploaded: 7}, // no bytes out: no row
-			{DistributionID: d.ID, Minute: hour + 7200 + 120, BytesDownloaded: 3_000_000_000_000},
+			{DistributionID: d.ID, Minute: hour, BytesToViewers: 6, BytesToOrigin: 4, BytesUploaded: 4},
+			{DistributionID: d.ID, Minute: hour + 60, BytesToViewers: 5, BytesDownloaded: 5, Requests: 1},
+			{DistributionID: d.ID, Minute: hour + 3540, BytesToOrigin: 1},
+			{DistributionID: d.ID, Minute: hour + 3600, BytesFromViewers: 7}, // no bytes out: no row
+			{DistributionID: d.ID, Minute: hour + 7200 + 120, BytesToViewers: 3_000_000_000_000},
 		}
 		if err := db.AddUsage(ctx, rows); err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ func BenchmarkReportBusyMonth(b *testing.B) {
 	start := time.Date(2026, 4, 11, 0, 0, 0, 0, time.UTC)
 	var rows []store.UsageDelta
 	for m := 0; m < 19*24*60; m++ { // from the 11th to the 30th
-		rows = append(rows, store.UsageDelta{DistributionID: d.ID, Minute: start.Add(time.Duration(m) * time.Minute).Unix(), Requests: 1, BytesDownloaded: 1_000_000})
+		rows = append(rows, store.UsageDelta{DistributionID: d.ID, Minute: start.Add(time.Duration(m) * time.Minute).Unix(), Requests: 1, BytesToViewers: 1_000_000, BytesDownloaded: 1_000_000})
 	}
 	if err := db.AddUsage(context.Background(), rows); err != nil {
 		b.Fatal(err)

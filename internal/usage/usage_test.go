@@ -43,9 +43,13 @@ func seed(t testing.TB) (*store.DB, *store.Distribution) {
 	return db, d
 }
 
+// addBytes adds n bytes of data transfer out at a minute: two thirds to viewers, a third to the
+// origin (the quota counts both).
 func addBytes(t testing.TB, db *store.DB, d *store.Distribution, at time.Time, n int64) {
 	t.Helper()
-	if err := db.AddUsage(context.Background(), []store.UsageDelta{{DistributionID: d.ID, Minute: at.Truncate(time.Minute).Unix(), Requests: 1, BytesDownloaded: n}}); err != nil {
+	toOrigin := n / 3
+	if err := db.AddUsage(context.Background(), []store.UsageDelta{{DistributionID: d.ID, Minute: at.Truncate(time.Minute).Unix(), Requests: 1,
+		BytesToViewers: n - toOrigin, BytesDownloaded: n - toOrigin, BytesToOrigin: toOrigin}}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,7 +7,7 @@ import { barChart, usageBar } from "./charts.js";
 import { httpsURL, hostsOf, recordsOf, relevantCertificates } from "./https.js";
 import {
   bytesPerGB, cycleStart, nextCycleStart, epochSeconds, parseTimestamp, cycleWindow, lastDayWindow,
-  series, sumOf, projectedUsage, totalUsageCost, formatBytes, formatCount, formatCompact, formatPercent, formatMoney,
+  series, projectedUsage, totalUsageCost, transferOut, formatBytes, formatCount, formatCompact, formatPercent, formatMoney,
   formatUTC, formatUTCDay,
 } from "./model.js";
 
@@ -313,8 +313,10 @@ async function loadUsage(d) {
   // Cost so far runs to the end of the current hour: Lightsail plans bill whole hours. (At the very
   // first instant of a cycle that would be the start itself, an empty window the API refuses.)
   const hourEnd = Math.max(Math.ceil(now.getTime() / 3600000) * 3600, epochSeconds(start) + 3600);
-  const [transfer, soFar, month, reset, ops] = await Promise.allSettled([
-    metric(d, "BytesDownloaded", "Sum", "None", cycleWindow(now)),
+  // The quota's figure is all data transfer out (to viewers and to the origin), which no metric
+  // reports whole: BytesDownloaded and BytesUploaded are parts of it. The cost estimate so far
+  // carries it (usage type DataTransferOut).
+  const [soFar, month, reset, ops] = await Promise.allSettled([
     call("GetCostEstimate", { resourceName: d.name, startTime: epochSeconds(start), endTime: hourEnd }),
     call("GetCostEstimate", { resourceName: d.name, startTime: epochSeconds(start), endTime: epochSeconds(nextCycleStart(now)) }),
     call("GetDistributionLatestCacheReset", { distributionName: d.name }),
@@ -322,10 +324,11 @@ async function loadUsage(d) {
   ]);
   if (seq !== state.seq) return;
 
-  if (transfer.status === "fulfilled") {
-    state.usage = { name: d.name, used: sumOf(transfer.value.metricData, "sum") };
+  const used = soFar.status === "fulfilled" ? transferOut(soFar.value) : null;
+  if (used !== null) {
+    state.usage = { name: d.name, used };
   } else {
-    state.usage = { name: d.name, error: transfer.reason };
+    state.usage = { name: d.name, error: soFar.status === "rejected" ? soFar.reason : { type: "", message: "the cost estimate reports no DataTransferOut." } };
   }
   if (ops.status === "fulfilled" && ops.value) noteBundleChange(d.name, ops.value);
   state.reset = reset.status === "fulfilled" ? reset.value : null;
@@ -370,7 +373,7 @@ function renderUsage(d) {
   if (!body || !state.usage || state.usage.name !== d.name) return;
   const err = state.usage.error;
   if (err) {
-    update(body, `error ${err.type} ${err.message}`, () => [metricError(err, "Transfer usage")]);
+    update(body, `error ${err.type} ${err.message}`, () => [metricError(err, "Transfer usage", "GetCostEstimate")]);
     return;
   }
   const now = state.client.serverNow();
@@ -425,11 +428,11 @@ function renderCost(soFar, month, now) {
   h("p", { class: "note" }, "The projection is the plan for the whole month plus the transfer charges incurred so far."));
 }
 
-function metricError(err, what) {
+function metricError(err, what, operation = "GetDistributionMetricData") {
   if (isNotImplemented(err)) {
-    return h("p", { class: "note" }, `${what}: not available from this server (GetDistributionMetricData is not implemented).`);
+    return h("p", { class: "note" }, `${what}: not available from this server (${operation} is not implemented).`);
   }
-  return h("p", { class: "warning" }, `${what}: could not be loaded. ${err.type}: ${err.message}`);
+  return h("p", { class: "warning" }, `${what}: could not be loaded. ${err.type ? `${err.type}: ` : ""}${err.message}`);
 }
 
 async function loadCharts(d) {
@@ -453,7 +456,7 @@ async function loadCharts(d) {
   };
   const span = daily ? "per day, UTC" : "per hour, UTC";
   const specs = [
-    { id: "chart-transfer", title: `Data transferred ${span}`, stat: "sum", missing: 0, format: formatBytes },
+    { id: "chart-transfer", title: `Downloaded by viewers (GET, HEAD, OPTIONS) ${span}`, stat: "sum", missing: 0, format: formatBytes },
     { id: "chart-requests", title: `Requests ${span}`, stat: "sum", missing: 0, format: formatCount, axisFormat: formatCompact },
     { id: "chart-errors", title: `Error rate (4xx and 5xx) ${span}`, stat: "average", missing: null, format: formatPercent, axisFormat: (v) => `${+v.toFixed(2)}%`, total: false },
   ];

@@ -55,16 +55,28 @@ export function series(datapoints, statistic, win, missing) {
   return values.map((value, i) => ({ at: new Date((start + i * win.period) * 1000), value }));
 }
 
-export function sumOf(datapoints, statistic) {
-  return (datapoints || []).reduce((s, p) => s + (typeof p[statistic] === "number" ? p[statistic] : 0), 0);
-}
-
 // projectedUsage extends the cycle's usage so far linearly to the end of the cycle.
 export function projectedUsage(used, now) {
   const start = cycleStart(now);
   const elapsed = now - start;
   if (elapsed <= 0) return used;
   return used * ((nextCycleStart(now) - start) / elapsed);
+}
+
+// transferOut is the data transfer out a GetCostEstimate answer reports — to viewers and to the
+// origin, what the quota counts — in bytes, from sailcdn's "DataTransferOut" usage type (GB per
+// day); null when the answer has none.
+export function transferOut(result) {
+  let gb = null;
+  for (const r of result.resourcesBudgetEstimate || []) {
+    for (const c of r.costEstimates || []) {
+      if (c.usageType !== "DataTransferOut") continue;
+      for (const t of c.resultsByTime || []) {
+        if (typeof t.unit === "number") gb = (gb ?? 0) + t.unit;
+      }
+    }
+  }
+  return gb === null ? null : Math.round(gb * bytesPerGB);
 }
 
 // totalUsageCost adds up the usageCost of every result of a GetCostEstimate answer.
