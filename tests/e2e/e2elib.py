@@ -5,8 +5,12 @@ pyenv interpreter (new boto3) and Debian's /usr/bin/python3 (python3-boto3 1.26,
 """
 
 import datetime
+import http.server
 import json
 import os
+import socket
+import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -105,3 +109,204 @@ DEFAULT_CACHE_SETTINGS = {
     "forwardedHeaders": {"option": "default", "headersAllowList": []},
     "forwardedQueryStrings": {"option": False, "queryStringsAllowList": []},
 }
+
+
+def second_account():
+    """The second account's key (access key id, secret, account id): run.sh starts every server with a
+    --credentials file holding it besides the dev key, so that a test can own a whole account — its
+    first and its last distribution."""
+    key, secret, account = (os.environ.get(v, "") for v in
+                            ("SAILCDN_SECOND_KEY_ID", "SAILCDN_SECOND_SECRET", "SAILCDN_SECOND_ACCOUNT"))
+    if not (key and secret and account):
+        raise RuntimeError("SAILCDN_SECOND_KEY_ID/SECRET/ACCOUNT are not set; run tests/e2e/run.sh")
+    return key, secret, account
+
+
+# --- traffic through the edge, counted on both sides ----------------------------------------------------
+
+DOWNLOAD_METHODS = ("GET", "HEAD", "OPTIONS")  # the BytesDownloaded metric's methods (model text)
+UPLOAD_METHODS = ("POST", "PUT")                # the BytesUploaded metric's methods (model text)
+
+
+class _CountingReader:
+    """Counts what the request parser consumes from a connection: per request, exactly the bytes the
+    origin's socket received for it (request line, header section, body)."""
+
+    def __init__(self, raw):
+        self.raw, self.n = raw, 0
+
+    def readline(self, *args):
+        b = self.raw.readline(*args)
+        self.n += len(b)
+        return b
+
+    def read(self, *args):
+        b = self.raw.read(*args)
+        self.n += len(b)
+        return b
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+class CountingOrigin:
+    """An HTTP origin on a free loopback port that answers every method with 200 and a body whose size
+    depends on the path, and counts the bytes it received per request method."""
+
+    def __init__(self):
+        origin = self
+        self.lock = threading.Lock()
+        self.received = {}  # method -> bytes received
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.rfile = _CountingReader(self.rfile)
+
+            def handle_one_request(self):
+                start = self.rfile.n
+                super().handle_one_request()
+                method = getattr(self, "command", None)
+                if method:
+                    with origin.lock:
+                        origin.received[method] = origin.received.get(method, 0) + self.rfile.n - start
+
+            def read_body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    return
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass  # trailer section
+                        return
+                    self.rfile.read(size + 2)  # the chunk and its CRLF
+
+            def answer(self):
+                self.read_body()
+                body = b"o" * (500 + 37 * len(self.path))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                if self.command in ("GET", "HEAD"):
+                    self.send_header("Cache-Control", "max-age=600")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = do_OPTIONS = do_POST = do_PUT = do_PATCH = do_DELETE = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d/" % self.server.server_port
+
+    def received_for(self, methods):
+        with self.lock:
+            return sum(self.received.get(m, 0) for m in methods)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def edge_exchange(host, method, path, body=b""):
+    """One request to the edge on its own connection (Connection: close), counted on the viewer's
+    socket. Returns (status, bytes read, bytes written)."""
+    edge = os.environ.get("SAILCDN_EDGE", "")
+    if not edge:
+        raise RuntimeError("SAILCDN_EDGE is not set; run tests/e2e/run.sh")
+    addr, port = edge.rsplit(":", 1)
+    head = "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n" % (method, path, host)
+    if body or method in UPLOAD_METHODS:
+        head += "Content-Length: %d\r\n" % len(body)
+    raw = head.encode() + b"\r\n" + body
+    with socket.create_connection((addr, int(port)), timeout=10) as s:
+        s.sendall(raw)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    got = b"".join(chunks)
+    status = int(got.split(b" ", 2)[1]) if got.startswith(b"HTTP/1.") else 0
+    return status, len(got), len(raw)
+
+
+def wait_until(what, fn, timeout=15, interval=0.3):
+    """Calls fn until it returns a true value (returned), or raises AssertionError naming what."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("%s: not within %ss (last: %r)" % (what, timeout, last))
+
+
+def drive_traffic(host, origin):
+    """Viewer traffic for distribution host (whose origin is the CountingOrigin origin), one request
+    per connection: GET, HEAD and OPTIONS (downloads; the cache misses fetch from the origin), POST
+    and PUT with bodies (uploads), DELETE and PATCH (neither). Waits first until the edge serves host
+    (before that it answers for no distribution: unmetered). Returns what the sockets saw:
+    requests; downloaded = bytes the viewer read for GET, HEAD and OPTIONS (BytesDownloaded);
+    uploaded = bytes the origin received for POST and PUT (BytesUploaded); transfer_out = every byte
+    the viewer read plus every byte the origin received (the quota's data transfer out)."""
+    counts = {"requests": 0, "downloaded": 0, "viewer_read": 0}
+
+    def one(method, path, body=b""):
+        status, read, _ = edge_exchange(host, method, path, body)
+        if status != 200:
+            return False
+        counts["requests"] += 1
+        counts["viewer_read"] += read
+        if method in DOWNLOAD_METHODS:
+            counts["downloaded"] += read
+        return True
+
+    wait_until("the edge serves %s" % host, lambda: one("GET", "/first"))
+    for i, method in enumerate(["GET", "GET", "HEAD", "OPTIONS"] * 3):
+        if not one(method, "/object/%d" % (i % 5)):
+            raise AssertionError("%s /object/%d through the edge failed" % (method, i % 5))
+    for i, method in enumerate(["POST", "PUT"] * 3):
+        if not one(method, "/upload/%d" % i, b"u" * (3000 + 517 * i)):
+            raise AssertionError("%s /upload/%d through the edge failed" % (method, i))
+    for i, method in enumerate(["DELETE", "PATCH"]):
+        if not one(method, "/other/%d" % i, b"p" * (100 * i)):
+            raise AssertionError("%s /other/%d through the edge failed" % (method, i))
+    with origin.lock:
+        received = dict(origin.received)
+    return {
+        "requests": counts["requests"],
+        "downloaded": counts["downloaded"],
+        "uploaded": sum(received.get(m, 0) for m in UPLOAD_METHODS),
+        "transfer_out": counts["viewer_read"] + sum(received.values()),
+    }
+
+
+def register_counting_origin(name):
+    """Starts a CountingOrigin and registers it under name (POST /_sailcdn/origins, region us-east-1)."""
+    origin = CountingOrigin()
+    status, body = admin("POST", "/_sailcdn/origins", {"name": name, "url": origin.url, "regionName": "us-east-1"})
+    if status != 200:
+        origin.close()
+        raise AssertionError("register origin %s: %s %r" % (name, status, body))
+    return origin
+
+
+def odd_minute_start(t):
+    """A start time a few minutes before t that falls 17 s into a minute whose index since the epoch is
+    odd: datapoints aligned to it (rounded down to its minute, as CloudWatch does) have odd-minute
+    timestamps with an even period, where epoch-aligned ones would have even-minute timestamps."""
+    m = int(t.timestamp()) // 60 - 5
+    if m % 2 == 0:
+        m -= 1
+    return datetime.datetime.fromtimestamp(m * 60 + 17, datetime.timezone.utc)

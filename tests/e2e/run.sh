@@ -64,6 +64,15 @@ if ! (cd "$root" && go build -o "$tmp/sailcdn" ./cmd/sailcdn); then
 fi
 bin="$tmp/sailcdn"
 
+# A second account besides --dev's: a test owns it whole (its first and last distribution).
+second_key_id=AKIAE2ESECOND0000001 second_secret=e2e-second-secret second_account=222233334444
+cat >"$tmp/credentials" <<CREDENTIALS
+[second]
+aws_access_key_id = $second_key_id
+aws_secret_access_key = $second_secret
+aws_account_id = $second_account
+CREDENTIALS
+
 free_port() {
 	"$old_python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -79,7 +88,7 @@ start_server() {
 		log="$tmp/server-$name.log"
 		rm -rf "$data"
 		"$bin" serve --dev --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" --edge-tls-addr "127.0.0.1:$tls" --data "$data" \
-			--origin "web=http://origin.localhost:8081/" --deploy-delay 2s --max-distributions 200 \
+			--origin "web=http://origin.localhost:8081/" --deploy-delay 2s --max-distributions 200 --credentials "$tmp/credentials" \
 			--log-level warn "$@" >"$log" 2>&1 &
 		server_pid=$!
 		for i in $(seq 1 100); do
@@ -124,6 +133,7 @@ run_suite() {
 	local results="$tmp/results-$label.json"
 	env -u PYTHONPATH -u PYTHONHOME PYTHONDONTWRITEBYTECODE=1 SAILCDN_ENDPOINT="$endpoint" SAILCDN_ORIGIN=web SAILCDN_DEPLOY_DELAY=2 \
 		SAILCDN_EDGE="$edge_addr" SAILCDN_EDGE_TLS="$edge_tls_addr" SAILCDN_DATA="$data_dir" SAILCDN_BIN="$bin" \
+		SAILCDN_SECOND_KEY_ID="$second_key_id" SAILCDN_SECOND_SECRET="$second_secret" SAILCDN_SECOND_ACCOUNT="$second_account" \
 		"${envs[@]}" "$python" -s "$here/runner.py" "$module" "$results" "$label"
 	stop_server
 	if [ ! -s "$results" ]; then

@@ -25,11 +25,11 @@ ls = None       # us-east-1 client
 west = None     # us-west-2 client (distribution APIs are refused there)
 
 
-def make_client(region, secret=e2elib.SECRET_KEY):
+def make_client(region, secret=e2elib.SECRET_KEY, key=e2elib.ACCESS_KEY):
     # Retries off: every error must reach the test exactly as the server sent it, and a 5xx must not be
     # hidden by a successful retry.
     cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
-    session = boto3.session.Session(aws_access_key_id=e2elib.ACCESS_KEY, aws_secret_access_key=secret,
+    session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
                                     region_name=region)
     return session.client("lightsail", endpoint_url=e2elib.endpoint(), config=cfg)
 
@@ -52,13 +52,19 @@ def model_has(shape, member):
     return member in ls.meta.service_model.shape_for(shape).members
 
 
-def create(name, **kw):
+def create(name, client=None, **kw):
     args = dict(distributionName=name,
                 origin={"name": e2elib.origin_name(), "regionName": "us-east-1"},
                 defaultCacheBehavior={"behavior": "cache"},
                 bundleId=BUNDLE_SMALL)
     args.update(kw)
-    return ls.create_distribution(**args)
+    return (client or ls).create_distribution(**args)
+
+
+def metric(name, metric_name, start, end, period=60, unit="None", statistics=("Sum",)):
+    return ls.get_distribution_metric_data(distributionName=name, metricName=metric_name, startTime=start,
+                                           endTime=end, period=period, unit=unit,
+                                           statistics=list(statistics))["metricData"]
 
 
 def get(name):
@@ -257,6 +263,127 @@ class TestGet(Base):
         with self.assertRaises(ls.exceptions.InvalidInputException) as cm:
             ls.get_distributions(pageToken="not-a-token")
         self.assertLightsailError(cm, "InvalidInputException", "InvalidPageToken", 400)
+
+
+class TestFirstAndLastDistribution(Base):
+    def test_account_with_no_live_distribution(self):
+        """CloudFormation's create pre-check and delete stabilisation and Terraform's finder call
+        GetDistributions(name) in an account that may have no live distribution at all — before its first
+        and after its last. The answer must be the not-found exception both read as "gone", never an
+        empty list (CloudFormation's delete would wait forever)."""
+        key, secret, account = e2elib.second_account()
+        c = make_client("us-east-1", key=key, secret=secret)
+        self.addCleanup(c.close)
+        name = unique("lonely")
+        self.assertEqual(c.get_distributions()["distributions"], [], "the second account is not empty")
+        with self.assertRaises(c.exceptions.InvalidInputException) as cm:
+            c.get_distributions(distributionName=name)
+        self.assertLightsailError(cm, "InvalidInputException", "DoesNotExist", 400)
+
+        d = create(name, client=c)["distribution"]
+        self.assertIn(":%s:" % account, d["arn"])
+        got = c.get_distributions(distributionName=name)["distributions"]
+        self.assertEqual([x["name"] for x in got], [name])
+        # The dev account cannot see it.
+        with self.assertRaises(ls.exceptions.InvalidInputException):
+            ls.get_distributions(distributionName=name)
+
+        c.delete_distribution(distributionName=name)
+        with self.assertRaises(c.exceptions.InvalidInputException) as cm:
+            c.get_distributions(distributionName=name)
+        self.assertLightsailError(cm, "InvalidInputException", "DoesNotExist", 400)
+        self.assertEqual(c.get_distributions()["distributions"], [])
+
+
+class TestMetrics(Base):
+    def test_metrics_mean_what_the_model_says(self):
+        """Real traffic through the edge, counted on the viewer's and the origin's sockets:
+        BytesDownloaded = bytes viewers received for GET, HEAD and OPTIONS; BytesUploaded = bytes the
+        origin received for POST and PUT; datapoints aligned to startTime; other units have no data;
+        the cost estimate's DataTransferOut = every byte out, to viewers and to the origin."""
+        origin_name = unique("counted")
+        origin = e2elib.register_counting_origin(origin_name)
+        self.addCleanup(origin.close)
+        name = unique("metered")
+        d = create(name, origin={"name": origin_name, "regionName": "us-east-1"})["distribution"]
+        began = e2elib.server_now()
+        want = e2elib.drive_traffic(d["domainName"], origin)
+        start = began - datetime.timedelta(minutes=10)
+        end = e2elib.server_now() + datetime.timedelta(minutes=2)
+
+        def sums():
+            return {m: int(sum(p["sum"] for p in metric(name, m, start, end)))
+                    for m in ("Requests", "BytesDownloaded", "BytesUploaded")}
+
+        expected = {"Requests": want["requests"], "BytesDownloaded": want["downloaded"], "BytesUploaded": want["uploaded"]}
+        deadline = time.monotonic() + 15  # the meter flushes every 2 s
+        got = sums()
+        while got != expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+            got = sums()
+        self.assertEqual(got, expected, "metrics against the sockets")
+        self.assertGreater(want["uploaded"], 6 * 3000)
+
+        # Datapoints aligned to startTime (rounded down to its minute), not to the epoch.
+        aligned = e2elib.odd_minute_start(began)
+        points = metric(name, "Requests", aligned, end, period=120)
+        self.assertTrue(points, "no Requests datapoints")
+        base = int(aligned.timestamp()) // 60 * 60
+        for p in points:
+            self.assertTimestamp(p["timestamp"], "timestamp")
+            self.assertEqual((int(p["timestamp"].timestamp()) - base) % 120, 0, "%s not aligned to %s" % (p["timestamp"], aligned))
+        self.assertEqual(int(sum(p["sum"] for p in points)), want["requests"])
+        # Only the published unit has data.
+        self.assertEqual(metric(name, "BytesDownloaded", start, end, unit="Bytes"), [])
+        self.assertEqual(metric(name, "Requests", start, end, unit="Count"), [])
+        self.assertTrue(metric(name, "Requests", start, end, unit="None"))
+
+        # The quota's figure, where the client's model has GetCostEstimate (the 2022 model has not).
+        if "GetCostEstimate" in ls.meta.service_model.operation_names:
+            hour = began.replace(minute=0, second=0, microsecond=0)
+            est = ls.get_cost_estimate(resourceName=name, startTime=hour, endTime=hour + datetime.timedelta(hours=3))
+            gb = sum(r["unit"] for ce in est["resourcesBudgetEstimate"][0]["costEstimates"]
+                     if ce["usageType"] == "DataTransferOut" for r in ce["resultsByTime"])
+            self.assertEqual(round(gb * 1e9), want["transfer_out"], "DataTransferOut against the sockets")
+
+
+class TestMemberNames(Base):
+    def test_member_names_are_case_sensitive(self):
+        """'DistributionName' is not 'distributionName': an unknown member, ignored."""
+        name = unique("casing")
+        create(name)
+        c = make_client("us-east-1")
+        self.addCleanup(c.close)
+
+        def recase(request, **kwargs):
+            # Before signing, so the signature covers the body as sent (same length, too).
+            data = request.data
+            if isinstance(data, str):
+                data = data.encode()
+            request.data = data.replace(b'"distributionName"', b'"DistributionName"')
+
+        c.meta.events.register("before-sign.lightsail.*", recase)
+        # A required member in another case is missing: the model's validation error names it as the
+        # model spells it, and nothing is created.
+        other = unique("casing")
+        with self.assertRaises(c.exceptions.InvalidInputException) as cm:
+            create(other, client=c)
+        err = cm.exception.response
+        self.assertEqual(err["code"], "ValidationError", err)
+        self.assertIn("'distributionName'", err["Error"]["Message"])
+        with self.assertRaises(ls.exceptions.InvalidInputException):
+            ls.get_distributions(distributionName=other)
+        # DeleteDistribution's distributionName is optional in the model; without it nothing is deleted.
+        with self.assertRaises(c.exceptions.InvalidInputException) as cm:
+            c.delete_distribution(distributionName=name)
+        self.assertEqual(cm.exception.response["code"], "MissingParameter")
+        self.assertEqual(get(name)["name"], name)
+        # An optional member in another case is ignored: GetDistributions lists the distributions
+        # instead of raising DoesNotExist for the name.
+        absent = unique("absent")
+        self.assertTrue(c.get_distributions(distributionName=absent)["distributions"])
+        with self.assertRaises(ls.exceptions.InvalidInputException):
+            ls.get_distributions(distributionName=absent)
 
 
 class TestUpdate(Base):

@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import subprocess
+import time
 import unittest
 
 import e2elib
@@ -21,11 +22,11 @@ CLI = os.environ.get("AWS_CLI", "aws")
 SERVICE_ERROR_EXITS = (254, 255)
 
 
-def cli_env(region="us-east-1"):
+def cli_env(region="us-east-1", key=(e2elib.ACCESS_KEY, e2elib.SECRET_KEY)):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
-        "AWS_ACCESS_KEY_ID": e2elib.ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": e2elib.SECRET_KEY,
+        "AWS_ACCESS_KEY_ID": key[0],
+        "AWS_SECRET_ACCESS_KEY": key[1],
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_DEFAULT_REGION": region,
@@ -36,11 +37,11 @@ def cli_env(region="us-east-1"):
     return env
 
 
-def aws(*args, region="us-east-1"):
+def aws(*args, region="us-east-1", key=(e2elib.ACCESS_KEY, e2elib.SECRET_KEY)):
     """Runs `aws lightsail ARGS` and returns the CompletedProcess (text mode)."""
     cmd = [CLI, "lightsail"] + list(args) + ["--endpoint-url", e2elib.endpoint(), "--region", region,
                                              "--output", "json"]
-    return subprocess.run(cmd, env=cli_env(region), capture_output=True, text=True, timeout=60)
+    return subprocess.run(cmd, env=cli_env(region, key), capture_output=True, text=True, timeout=60)
 
 
 def cli_time(v):
@@ -58,13 +59,13 @@ def setUpModule():
 class TestCLI(unittest.TestCase):
     maxDiff = None
 
-    def ok(self, *args, region="us-east-1"):
-        p = aws(*args, region=region)
+    def ok(self, *args, region="us-east-1", key=(e2elib.ACCESS_KEY, e2elib.SECRET_KEY)):
+        p = aws(*args, region=region, key=key)
         self.assertEqual(p.returncode, 0, "aws lightsail %s failed:\n%s" % (" ".join(args), p.stderr))
         return json.loads(p.stdout) if p.stdout.strip() else None
 
-    def fails(self, exc_type, *args, region="us-east-1"):
-        p = aws(*args, region=region)
+    def fails(self, exc_type, *args, region="us-east-1", key=(e2elib.ACCESS_KEY, e2elib.SECRET_KEY)):
+        p = aws(*args, region=region, key=key)
         self.assertIn(p.returncode, SERVICE_ERROR_EXITS, "exit %d, stdout %r, stderr %r" % (p.returncode, p.stdout, p.stderr))
         self.assertIn("(%s)" % exc_type, p.stderr)
         self.assertEqual(p.stdout.strip(), "")
@@ -136,6 +137,67 @@ class TestCLI(unittest.TestCase):
                          "--tags", "key=flag")
         self.assertIn("CreateDistribution", err)
         self.fails("NotImplementedException", "get-instances")
+
+    def test_first_and_last_distribution_of_an_account(self):
+        """GetDistributions(name) in an account with no live distribution — before its first and after
+        its last — is the not-found error CloudFormation and Terraform read as "gone"."""
+        key_id, secret, account = e2elib.second_account()
+        key = (key_id, secret)
+        name = unique("clilonely")
+        self.assertEqual(self.ok("get-distributions", key=key), {"distributions": []})
+        err = self.fails("InvalidInputException", "get-distributions", "--distribution-name", name, key=key)
+        self.assertIn("GetDistributions", err)
+        arn = self.ok("create-distribution", "--distribution-name", name,
+                      "--origin", "name=%s,regionName=us-east-1" % e2elib.origin_name(),
+                      "--default-cache-behavior", "behavior=cache", "--bundle-id", "small_1_0",
+                      "--query", "distribution.arn", key=key)
+        self.assertIn(":%s:" % account, arn)
+        self.assertEqual(self.ok("get-distributions", "--distribution-name", name, "--query", "distributions[].name",
+                                 key=key), [name])
+        self.ok("delete-distribution", "--distribution-name", name, key=key)
+        self.fails("InvalidInputException", "get-distributions", "--distribution-name", name, key=key)
+        self.assertEqual(self.ok("get-distributions", key=key), {"distributions": []})
+
+    def test_metrics(self):
+        """get-distribution-metric-data against the sockets of real traffic through the edge."""
+        origin_name = unique("clicounted")
+        origin = e2elib.register_counting_origin(origin_name)
+        self.addCleanup(origin.close)
+        name = unique("climetered")
+        host = self.ok("create-distribution", "--distribution-name", name,
+                       "--origin", "name=%s,regionName=us-east-1" % origin_name,
+                       "--default-cache-behavior", "behavior=cache", "--bundle-id", "small_1_0",
+                       "--query", "distribution.domainName")
+        began = e2elib.server_now()
+        want = e2elib.drive_traffic(host, origin)
+        start = int(began.timestamp()) - 600
+        end = int(e2elib.server_now().timestamp()) + 120
+
+        def data(metric, unit="None", period=60, since=start):
+            return self.ok("get-distribution-metric-data", "--distribution-name", name, "--metric-name", metric,
+                           "--start-time", str(since), "--end-time", str(end), "--period", str(period),
+                           "--unit", unit, "--statistics", "Sum")["metricData"]
+
+        def sums():
+            return {m: int(sum(p["sum"] for p in data(m))) for m in ("Requests", "BytesDownloaded", "BytesUploaded")}
+
+        expected = {"Requests": want["requests"], "BytesDownloaded": want["downloaded"], "BytesUploaded": want["uploaded"]}
+        deadline = time.monotonic() + 15  # the meter flushes every 2 s
+        got = sums()
+        while got != expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+            got = sums()
+        self.assertEqual(got, expected, "metrics against the sockets")
+
+        aligned = e2elib.odd_minute_start(began)
+        points = data("Requests", period=120, since=int(aligned.timestamp()))
+        self.assertTrue(points)
+        base = int(aligned.timestamp()) // 60 * 60
+        for p in points:
+            at = int(cli_time(p["timestamp"]).timestamp())
+            self.assertEqual((at - base) % 120, 0, "%s not aligned to %s" % (p["timestamp"], aligned))
+        self.assertEqual(data("BytesDownloaded", unit="Bytes"), [])
+        self.assertEqual(data("Requests", unit="Count"), [])
 
 
 if __name__ == "__main__":
