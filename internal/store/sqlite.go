@@ -88,6 +88,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.rowCache = newRowCache(strings.TrimPrefix(base, "file:"))
 	return db, nil
 }
 

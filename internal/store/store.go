@@ -64,6 +64,9 @@ type DB struct {
 	// the same pool).
 	readStmts, writeStmts *stmtCache
 
+	// rowCache caches GetDistribution on SQLite (walwatch.go); nil on PostgreSQL.
+	rowCache *rowCache
+
 	// retries counts transactions DB.Tx ran again; tests use it to prove that locking, not retrying,
 	// is what keeps concurrent rule checks correct.
 	retries atomic.Int64
@@ -123,6 +126,9 @@ func open(ctx context.Context, cfg Config) (*DB, error) {
 
 // Close closes every pool.
 func (db *DB) Close() error {
+	if db.rowCache != nil {
+		db.rowCache.close()
+	}
 	if db.writeStmts != nil {
 		db.writeStmts.close()
 		db.readStmts.close()
