@@ -28,7 +28,7 @@
 # them with the server). Runs where other work used more than 0.15 core are marked "(disturbed)".
 #
 # Knobs (environment): DURATION (10s) THREADS (2) CONNS (32) REPEATS (5) PG (1) BASE_PORT (18590,
-# four ports and PostgreSQL on BASE_PORT+10) DEADLINE (600 s watchdog) KEEP=1 keeps the temp dir.
+# seven ports and PostgreSQL on BASE_PORT+10) DEADLINE (600 s watchdog) KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -94,7 +94,7 @@ fi
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git -C "$ROOT" status --porcelain -- cmd internal go.mod 2>/dev/null) ]] || COMMIT="$COMMIT+dirty"
 API_PORT=$BASE_PORT JSON_PORT=$((BASE_PORT + 1)) PG_API_PORT=$((BASE_PORT + 2)) PG_PORT=$((BASE_PORT + 10))
-for p in $API_PORT $JSON_PORT $PG_API_PORT $((BASE_PORT + 3)) $((BASE_PORT + 4)) $PG_PORT; do
+for p in $API_PORT $JSON_PORT $PG_API_PORT $((BASE_PORT + 3)) $((BASE_PORT + 4)) $((BASE_PORT + 5)) $((BASE_PORT + 6)) $PG_PORT; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p is in use (set BASE_PORT)"; fi
 done
 
@@ -108,11 +108,12 @@ wait_port() { # port
 
 boto() { python3 "$ROOT/bench/boto3-request.py" "$@"; }
 
-# start_sailcdn label api-port edge-port [serve flags...] — prints the pid.
+# start_sailcdn label api-port edge-port edge-tls-port [serve flags...] — prints the pid.
 start_sailcdn() {
-	local label=$1 api=$2 edge=$3
-	shift 3
+	local label=$1 api=$2 edge=$3 tls=$4
+	shift 4
 	"$WORK/sailcdn" serve --dev --data "$WORK/$label-data" --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" \
+		--edge-tls-addr "127.0.0.1:$tls" \
 		--origin bench=http://127.0.0.1:9 --log-level warn "$@" >"$WORK/$label.log" 2>&1 &
 	echo $!
 }
@@ -122,7 +123,7 @@ create_distribution() { # api-port
 		'{"distributionName":"bench","origin":{"name":"bench","regionName":"us-east-1"},"defaultCacheBehavior":{"behavior":"cache"},"bundleId":"small_1_0"}' >/dev/null
 }
 
-S_PID=$(start_sailcdn sqlite "$API_PORT" $((BASE_PORT + 3)))
+S_PID=$(start_sailcdn sqlite "$API_PORT" $((BASE_PORT + 3)) $((BASE_PORT + 5)))
 PIDS+=("$S_PID")
 wait_port "$API_PORT"
 create_distribution "$API_PORT"
@@ -173,7 +174,7 @@ if [[ $PG == 1 ]]; then
 	for setting in fsync synchronous_commit full_page_writes; do
 		[[ $(psql -Atq "$DSN" -c "SHOW $setting") == on ]] || die "PostgreSQL runs with $setting off"
 	done
-	PG_PID=$(start_sailcdn pg "$PG_API_PORT" $((BASE_PORT + 4)) --database-url "$DSN")
+	PG_PID=$(start_sailcdn pg "$PG_API_PORT" $((BASE_PORT + 4)) $((BASE_PORT + 6)) --database-url "$DSN")
 	PIDS+=("$PG_PID")
 	wait_port "$PG_API_PORT"
 	create_distribution "$PG_API_PORT"
