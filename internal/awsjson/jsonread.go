@@ -160,21 +160,8 @@ func (d *Decoder) literalEnds(i int) bool {
 // Object reads an object, calling member with each member's (unescaped) name; member must read the
 // value, with one of the value methods or Skip. The name is valid only until member returns.
 func (d *Decoder) Object(member func(name []byte) error) error {
-	switch c := d.peek(); c {
-	case '{':
-	case eof:
-		return d.unexpectedEnd()
-	default:
-		return d.mismatch("a structure")
-	}
-	d.off++
-	if err := d.enter('{'); err != nil {
+	if empty, err := d.open('{', '}', "a structure"); err != nil || empty {
 		return err
-	}
-	if d.peek() == '}' {
-		d.off++
-		d.depth--
-		return nil
 	}
 	for {
 		switch d.peek() {
@@ -202,41 +189,16 @@ func (d *Decoder) Object(member func(name []byte) error) error {
 		if err := member(name); err != nil {
 			return err
 		}
-		switch d.peek() {
-		case ',':
-			d.off++
-			if d.peek() == eof {
-				return d.unexpectedEnd()
-			}
-		case '}':
-			d.off++
-			d.depth--
-			return nil
-		case eof:
-			return d.unexpectedEnd()
-		default:
-			return d.invalidChar("after object key:value pair")
+		if done, err := d.next('}', "after object key:value pair"); err != nil || done {
+			return err
 		}
 	}
 }
 
 // Array reads an array, calling elem once per element; elem must read the element.
 func (d *Decoder) Array(elem func() error) error {
-	switch c := d.peek(); c {
-	case '[':
-	case eof:
-		return d.unexpectedEnd()
-	default:
-		return d.mismatch("a list")
-	}
-	d.off++
-	if err := d.enter('['); err != nil {
+	if empty, err := d.open('[', ']', "a list"); err != nil || empty {
 		return err
-	}
-	if d.peek() == ']' {
-		d.off++
-		d.depth--
-		return nil
 	}
 	for {
 		if d.peek() == eof {
@@ -245,18 +207,49 @@ func (d *Decoder) Array(elem func() error) error {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch d.peek() {
-		case ',':
-			d.off++
-		case ']':
-			d.off++
-			d.depth--
-			return nil
-		case eof:
-			return d.unexpectedEnd()
-		default:
-			return d.invalidChar("after array element")
+		if done, err := d.next(']', "after array element"); err != nil || done {
+			return err
 		}
+	}
+}
+
+// open reads a container's opening delimiter (what names the expected value in a type mismatch);
+// empty reports that the container closes at once.
+func (d *Decoder) open(opening, closing byte, what string) (empty bool, err error) {
+	switch d.peek() {
+	case int(opening):
+	case eof:
+		return false, d.unexpectedEnd()
+	default:
+		return false, d.mismatch(what)
+	}
+	d.off++
+	if err := d.enter(opening); err != nil {
+		return false, err
+	}
+	if d.peek() == int(closing) {
+		d.off++
+		d.depth--
+		return true, nil
+	}
+	return false, nil
+}
+
+// next reads what follows a container's element: a comma (more follow) or the closing delimiter
+// (done). after describes the place in encoding/json's words, for the syntax error.
+func (d *Decoder) next(closing byte, after string) (done bool, err error) {
+	switch d.peek() {
+	case ',':
+		d.off++
+		return false, nil
+	case int(closing):
+		d.off++
+		d.depth--
+		return true, nil
+	case eof:
+		return false, d.unexpectedEnd()
+	default:
+		return false, d.invalidChar(after)
 	}
 }
 

@@ -90,98 +90,107 @@ func tfRead(t *testing.T, c *ls.Client, name string, newResource bool) (d *types
 	return d, false
 }
 
+// inBobsAccount runs a replay twice in Bob's account, which holds nothing else: the distribution
+// is the account's first and last, then it lives beside another one. A handler whose lookups work
+// only while the account has some live distribution fails the first.
+func inBobsAccount(t *testing.T, b sailtest.Backend, replay func(t *testing.T, e *sailtest.Env, c *ls.Client)) {
+	for _, sibling := range []bool{false, true} {
+		t.Run(map[bool]string{false: "first and last distribution", true: "beside another"}[sibling], func(t *testing.T) {
+			e, _ := newEnv(t, b)
+			c := e.Client(sailtest.Bob, "us-east-1")
+			if sibling {
+				mustCreate(t, c, "neighbour")
+			}
+			replay(t, e, c)
+		})
+	}
+}
+
 // testTerraformCallSequence replays terraform-provider-aws for aws_lightsail_distribution: create,
 // wait, disable, read, a refresh, in-place updates in its order, bundle change, delete, and the
 // acceptance tests' CheckDestroy (FindDistributionByID must report not-found).
 func testTerraformCallSequence(t *testing.T, b sailtest.Backend) {
-	for _, sibling := range []bool{false, true} {
-		t.Run(map[bool]string{false: "first and last distribution", true: "beside another"}[sibling], func(t *testing.T) {
-			e, _ := newEnv(t, b)
-			c := e.Client(sailtest.Bob, "us-east-1") // an account with nothing in it
-			if sibling {
-				mustCreate(t, c, "neighbour")
-			}
-			// CheckDestroy-style lookup before anything exists: not-found.
-			if _, err := tfFindDistributionByID(c, "tf-site"); !errors.Is(err, errTFNotFound) {
-				t.Fatalf("FindDistributionByID before create: %v, want not-found", err)
-			}
-			in := createInput("tf-site")
-			in.IpAddressType = types.IpAddressTypeDualstack
-			in.CacheBehaviorSettings = &types.CacheSettings{ // Terraform sends the canonical example explicitly
-				AllowedHTTPMethods: aws.String("GET,HEAD,OPTIONS,PUT,PATCH,POST,DELETE"), CachedHTTPMethods: aws.String("GET,HEAD"),
-				DefaultTTL: aws.Int64(86400), MaximumTTL: aws.Int64(31536000), MinimumTTL: aws.Int64(0),
-				ForwardedCookies:      &types.CookieObject{Option: types.ForwardValuesNone},
-				ForwardedHeaders:      &types.HeaderObject{Option: "default"},
-				ForwardedQueryStrings: &types.QueryStringObject{Option: aws.Bool(false)},
-			}
-			in.Tags = []types.Tag{{Key: aws.String("Name"), Value: aws.String("tf-site")}}
-			out, err := c.CreateDistribution(ctx, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.Distribution == nil || out.Operation == nil {
-				t.Fatal("terraform: empty output")
-			}
-			waitOperation(t, c, out.Operation.Id)
-			// is_enabled = false in the configuration: a separate UpdateDistribution after create.
-			upd, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), IsEnabled: aws.Bool(false)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitOperation(t, c, upd.Operation.Id)
-			d, _ := tfRead(t, c, "tf-site", true)
-			if aws.ToBool(d.IsEnabled) || string(d.CacheBehaviorSettings.ForwardedHeaders.Option) != "default" || aws.ToString(d.SupportCode) == "" ||
-				aws.ToString(d.OriginPublicDNS) == "" || len(d.AlternativeDomainNames) != 0 || d.CreatedAt == nil {
-				t.Fatalf("read after create: %+v", d)
-			}
-			if _, removed := tfRead(t, c, "tf-site", false); removed { // terraform plan's refresh
-				t.Fatal("refresh removed the distribution from the state")
-			}
-			// Update: SetIpAddressType first, then one UpdateDistribution with only the changed
-			// member, then the bundle.
-			ip, err := c.SetIpAddressType(ctx, &ls.SetIpAddressTypeInput{ResourceType: types.ResourceTypeDistribution, ResourceName: aws.String("tf-site"), IpAddressType: types.IpAddressTypeIpv4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitOperation(t, c, ip.Operations[0].Id)
-			upd, err = c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumDontCacheSetting}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitOperation(t, c, upd.Operation.Id)
-			bun, err := c.UpdateDistributionBundle(ctx, &ls.UpdateDistributionBundleInput{DistributionName: aws.String("tf-site"), BundleId: aws.String("medium_1_0")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitOperation(t, c, bun.Operation.Id)
-			d, _ = tfRead(t, c, "tf-site", false)
-			if d.IpAddressType != types.IpAddressTypeIpv4 || d.DefaultCacheBehavior.Behavior != types.BehaviorEnumDontCacheSetting || aws.ToString(d.BundleId) != "medium_1_0" ||
-				aws.ToBool(d.IsEnabled) || aws.ToInt64(d.CacheBehaviorSettings.DefaultTTL) != 86400 || len(d.Tags) != 1 {
-				t.Fatalf("read after update: %+v", d)
-			}
-			// Delete: NotFound or InvalidInput would mean "already gone"; here the call succeeds and
-			// its operation is waited for.
-			del, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("tf-site")})
-			if err != nil {
-				t.Fatalf("terraform: deleting: %v", err)
-			}
-			waitOperation(t, c, del.Operation.Id)
-			// CheckDestroy, and a refresh of a state that still holds it: gone.
-			if _, err := tfFindDistributionByID(c, "tf-site"); !errors.Is(err, errTFNotFound) {
-				t.Fatalf("FindDistributionByID after delete: %v, want not-found", err)
-			}
-			if _, removed := tfRead(t, c, "tf-site", false); !removed {
-				t.Fatal("refresh after delete kept the distribution in the state")
-			}
-			// A second destroy (the resource deleted outside Terraform): NotFound or InvalidInput is success.
-			_, err = c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("tf-site")})
-			var nf *types.NotFoundException
-			var ie *types.InvalidInputException
-			if err == nil || !(errors.As(err, &nf) || strings.Contains(err.Error(), "DoesNotExist") || errors.As(err, &ie)) {
-				t.Fatalf("second delete: %v, want an error Terraform takes as already deleted", err)
-			}
-		})
-	}
+	inBobsAccount(t, b, func(t *testing.T, e *sailtest.Env, c *ls.Client) {
+		// CheckDestroy-style lookup before anything exists: not-found.
+		if _, err := tfFindDistributionByID(c, "tf-site"); !errors.Is(err, errTFNotFound) {
+			t.Fatalf("FindDistributionByID before create: %v, want not-found", err)
+		}
+		in := createInput("tf-site")
+		in.IpAddressType = types.IpAddressTypeDualstack
+		in.CacheBehaviorSettings = &types.CacheSettings{ // Terraform sends the canonical example explicitly
+			AllowedHTTPMethods: aws.String("GET,HEAD,OPTIONS,PUT,PATCH,POST,DELETE"), CachedHTTPMethods: aws.String("GET,HEAD"),
+			DefaultTTL: aws.Int64(86400), MaximumTTL: aws.Int64(31536000), MinimumTTL: aws.Int64(0),
+			ForwardedCookies:      &types.CookieObject{Option: types.ForwardValuesNone},
+			ForwardedHeaders:      &types.HeaderObject{Option: "default"},
+			ForwardedQueryStrings: &types.QueryStringObject{Option: aws.Bool(false)},
+		}
+		in.Tags = []types.Tag{{Key: aws.String("Name"), Value: aws.String("tf-site")}}
+		out, err := c.CreateDistribution(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Distribution == nil || out.Operation == nil {
+			t.Fatal("terraform: empty output")
+		}
+		waitOperation(t, c, out.Operation.Id)
+		// is_enabled = false in the configuration: a separate UpdateDistribution after create.
+		upd, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), IsEnabled: aws.Bool(false)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitOperation(t, c, upd.Operation.Id)
+		d, _ := tfRead(t, c, "tf-site", true)
+		if aws.ToBool(d.IsEnabled) || string(d.CacheBehaviorSettings.ForwardedHeaders.Option) != "default" || aws.ToString(d.SupportCode) == "" ||
+			aws.ToString(d.OriginPublicDNS) == "" || len(d.AlternativeDomainNames) != 0 || d.CreatedAt == nil {
+			t.Fatalf("read after create: %+v", d)
+		}
+		if _, removed := tfRead(t, c, "tf-site", false); removed { // terraform plan's refresh
+			t.Fatal("refresh removed the distribution from the state")
+		}
+		// Update: SetIpAddressType first, then one UpdateDistribution with only the changed
+		// member, then the bundle.
+		ip, err := c.SetIpAddressType(ctx, &ls.SetIpAddressTypeInput{ResourceType: types.ResourceTypeDistribution, ResourceName: aws.String("tf-site"), IpAddressType: types.IpAddressTypeIpv4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitOperation(t, c, ip.Operations[0].Id)
+		upd, err = c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("tf-site"), DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumDontCacheSetting}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitOperation(t, c, upd.Operation.Id)
+		bun, err := c.UpdateDistributionBundle(ctx, &ls.UpdateDistributionBundleInput{DistributionName: aws.String("tf-site"), BundleId: aws.String("medium_1_0")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitOperation(t, c, bun.Operation.Id)
+		d, _ = tfRead(t, c, "tf-site", false)
+		if d.IpAddressType != types.IpAddressTypeIpv4 || d.DefaultCacheBehavior.Behavior != types.BehaviorEnumDontCacheSetting || aws.ToString(d.BundleId) != "medium_1_0" ||
+			aws.ToBool(d.IsEnabled) || aws.ToInt64(d.CacheBehaviorSettings.DefaultTTL) != 86400 || len(d.Tags) != 1 {
+			t.Fatalf("read after update: %+v", d)
+		}
+		// Delete: NotFound or InvalidInput would mean "already gone"; here the call succeeds and
+		// its operation is waited for.
+		del, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("tf-site")})
+		if err != nil {
+			t.Fatalf("terraform: deleting: %v", err)
+		}
+		waitOperation(t, c, del.Operation.Id)
+		// CheckDestroy, and a refresh of a state that still holds it: gone.
+		if _, err := tfFindDistributionByID(c, "tf-site"); !errors.Is(err, errTFNotFound) {
+			t.Fatalf("FindDistributionByID after delete: %v, want not-found", err)
+		}
+		if _, removed := tfRead(t, c, "tf-site", false); !removed {
+			t.Fatal("refresh after delete kept the distribution in the state")
+		}
+		// A second destroy (the resource deleted outside Terraform): NotFound or InvalidInput is success.
+		_, err = c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String("tf-site")})
+		var nf *types.NotFoundException
+		var ie *types.InvalidInputException
+		if err == nil || !(errors.As(err, &nf) || strings.Contains(err.Error(), "DoesNotExist") || errors.As(err, &ie)) {
+			t.Fatalf("second delete: %v, want an error Terraform takes as already deleted", err)
+		}
+	})
 }
 
 // cfnOutcome is what a CloudFormation handler step hands back: go on, or the failure's
@@ -314,77 +323,70 @@ func cfnStabilize(t *testing.T, e *sailtest.Env, what string, step func() cfnOut
 // UpdateDistributionBundle only when the bundle differs, each stabilised, then a read), delete
 // (pre-check stabilised, delete, delete stabilisation) and the contract's read after delete.
 func testCloudFormationCallSequence(t *testing.T, b sailtest.Backend) {
-	for _, sibling := range []bool{false, true} {
-		t.Run(map[bool]string{false: "first and last distribution", true: "beside another"}[sibling], func(t *testing.T) {
-			e, _ := newEnv(t, b)
-			c := e.Client(sailtest.Bob, "us-east-1") // an account with nothing in it
-			if sibling {
-				mustCreate(t, c, "neighbour")
-			}
-			name := "cfn-site"
-			deployed := func(what string) {
-				cfnStabilize(t, e, what, func() cfnOutcome { return cfnIsStabilizedUpdate(c, name) })
-			}
+	inBobsAccount(t, b, func(t *testing.T, e *sailtest.Env, c *ls.Client) {
+		name := "cfn-site"
+		deployed := func(what string) {
+			cfnStabilize(t, e, what, func() cfnOutcome { return cfnIsStabilizedUpdate(c, name) })
+		}
 
-			// Create handler.
-			if o := cfnPreCreate(c, name); o != cfnProgress {
-				t.Fatalf("Create::PreExistenceCheck: %s", o)
-			}
-			if _, err := c.CreateDistribution(ctx, createInput(name)); err != nil {
-				t.Fatalf("Create: %s", cfnHandleError(err))
-			}
-			deployed("Create stabilisation")
-			// ... which always continues through the update handler (same desired state).
-			deployed("Update::PreCheck")
-			if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String(name),
-				Origin: &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1}, IsEnabled: aws.Bool(true),
-				DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting}}); err != nil {
-				t.Fatalf("Update: %s", cfnHandleError(err))
-			}
-			deployed("Update stabilisation")
-			if d, o := cfnRead(c, name); o != cfnProgress || aws.ToString(d.BundleId) != "small_1_0" {
-				t.Fatalf("isUpdateBundleRequired/read: %s", o) // same bundle: no UpdateDistributionBundle
-			}
-			if _, o := cfnRead(c, name); o != cfnProgress {
-				t.Fatalf("Read after create: %s", o)
-			}
+		// Create handler.
+		if o := cfnPreCreate(c, name); o != cfnProgress {
+			t.Fatalf("Create::PreExistenceCheck: %s", o)
+		}
+		if _, err := c.CreateDistribution(ctx, createInput(name)); err != nil {
+			t.Fatalf("Create: %s", cfnHandleError(err))
+		}
+		deployed("Create stabilisation")
+		// ... which always continues through the update handler (same desired state).
+		deployed("Update::PreCheck")
+		if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String(name),
+			Origin: &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1}, IsEnabled: aws.Bool(true),
+			DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting}}); err != nil {
+			t.Fatalf("Update: %s", cfnHandleError(err))
+		}
+		deployed("Update stabilisation")
+		if d, o := cfnRead(c, name); o != cfnProgress || aws.ToString(d.BundleId) != "small_1_0" {
+			t.Fatalf("isUpdateBundleRequired/read: %s", o) // same bundle: no UpdateDistributionBundle
+		}
+		if _, o := cfnRead(c, name); o != cfnProgress {
+			t.Fatalf("Read after create: %s", o)
+		}
 
-			// Update handler: a per-path behaviour and a bigger bundle.
-			deployed("Update::PreCheck")
-			if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String(name),
-				Origin: &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1}, IsEnabled: aws.Bool(true),
-				DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting},
-				CacheBehaviors:       []types.CacheBehaviorPerPath{{Path: aws.String("/images/*"), Behavior: types.BehaviorEnumCacheSetting}}}); err != nil {
-				t.Fatalf("Update: %s", cfnHandleError(err))
-			}
-			if o := cfnIsStabilizedUpdate(c, name); o != cfnStabilizingMore {
-				t.Fatalf("right after an update the stabiliser reports %s, want InProgress (not yet)", o)
-			}
-			deployed("Update stabilisation")
-			if _, err := c.UpdateDistributionBundle(ctx, &ls.UpdateDistributionBundleInput{DistributionName: aws.String(name), BundleId: aws.String("large_1_0")}); err != nil {
-				t.Fatalf("Update::Bundle: %s", cfnHandleError(err))
-			}
-			deployed("Update::Bundle stabilisation")
-			if d, o := cfnRead(c, name); o != cfnProgress || len(d.CacheBehaviors) != 1 || aws.ToString(d.BundleId) != "large_1_0" {
-				t.Fatalf("Read after update: %s %+v", o, d)
-			}
+		// Update handler: a per-path behaviour and a bigger bundle.
+		deployed("Update::PreCheck")
+		if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String(name),
+			Origin: &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1}, IsEnabled: aws.Bool(true),
+			DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting},
+			CacheBehaviors:       []types.CacheBehaviorPerPath{{Path: aws.String("/images/*"), Behavior: types.BehaviorEnumCacheSetting}}}); err != nil {
+			t.Fatalf("Update: %s", cfnHandleError(err))
+		}
+		if o := cfnIsStabilizedUpdate(c, name); o != cfnStabilizingMore {
+			t.Fatalf("right after an update the stabiliser reports %s, want InProgress (not yet)", o)
+		}
+		deployed("Update stabilisation")
+		if _, err := c.UpdateDistributionBundle(ctx, &ls.UpdateDistributionBundleInput{DistributionName: aws.String(name), BundleId: aws.String("large_1_0")}); err != nil {
+			t.Fatalf("Update::Bundle: %s", cfnHandleError(err))
+		}
+		deployed("Update::Bundle stabilisation")
+		if d, o := cfnRead(c, name); o != cfnProgress || len(d.CacheBehaviors) != 1 || aws.ToString(d.BundleId) != "large_1_0" {
+			t.Fatalf("Read after update: %s %+v", o, d)
+		}
 
-			// Delete handler.
-			deployed("Delete::PreDeletionCheck")
-			if _, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String(name)}); err != nil {
-				t.Fatalf("Delete: %s", cfnHandleError(err))
-			}
-			if o := cfnIsStabilizedDelete(c, name); o != cfnStabilizedDone {
-				t.Fatalf("Delete stabilisation: %s", o)
-			}
-			// The contract tests read a deleted resource: NotFound.
-			if _, o := cfnRead(c, name); o != cfnNotFound {
-				t.Fatalf("Read after delete: %s, want NotFound", o)
-			}
-			// And a stack that creates it again starts with the pre-check.
-			if o := cfnPreCreate(c, name); o != cfnProgress {
-				t.Fatalf("Create::PreExistenceCheck after delete: %s", o)
-			}
-		})
-	}
+		// Delete handler.
+		deployed("Delete::PreDeletionCheck")
+		if _, err := c.DeleteDistribution(ctx, &ls.DeleteDistributionInput{DistributionName: aws.String(name)}); err != nil {
+			t.Fatalf("Delete: %s", cfnHandleError(err))
+		}
+		if o := cfnIsStabilizedDelete(c, name); o != cfnStabilizedDone {
+			t.Fatalf("Delete stabilisation: %s", o)
+		}
+		// The contract tests read a deleted resource: NotFound.
+		if _, o := cfnRead(c, name); o != cfnNotFound {
+			t.Fatalf("Read after delete: %s, want NotFound", o)
+		}
+		// And a stack that creates it again starts with the pre-check.
+		if o := cfnPreCreate(c, name); o != cfnProgress {
+			t.Fatalf("Create::PreExistenceCheck after delete: %s", o)
+		}
+	})
 }

@@ -240,6 +240,18 @@ def edge_exchange(host, method, path, body=b""):
     return status, len(got), len(raw)
 
 
+def wait_equal(what, fn, want, timeout=15, interval=0.5):
+    """Calls fn until it returns want; returns it, or raises AssertionError with the last value."""
+    deadline = time.monotonic() + timeout
+    got = fn()
+    while got != want and time.monotonic() < deadline:
+        time.sleep(interval)
+        got = fn()
+    if got != want:
+        raise AssertionError("%s: %r, want %r (after %ss)" % (what, got, want, timeout))
+    return got
+
+
 def wait_until(what, fn, timeout=15, interval=0.3):
     """Calls fn until it returns a true value (returned), or raises AssertionError naming what."""
     deadline = time.monotonic() + timeout

@@ -315,13 +315,9 @@ class TestMetrics(Base):
             return {m: int(sum(p["sum"] for p in metric(name, m, start, end)))
                     for m in ("Requests", "BytesDownloaded", "BytesUploaded")}
 
-        expected = {"Requests": want["requests"], "BytesDownloaded": want["downloaded"], "BytesUploaded": want["uploaded"]}
-        deadline = time.monotonic() + 15  # the meter flushes every 2 s
-        got = sums()
-        while got != expected and time.monotonic() < deadline:
-            time.sleep(0.5)
-            got = sums()
-        self.assertEqual(got, expected, "metrics against the sockets")
+        # The meter flushes every 2 s.
+        e2elib.wait_equal("metrics against the sockets", sums,
+                          {"Requests": want["requests"], "BytesDownloaded": want["downloaded"], "BytesUploaded": want["uploaded"]})
         self.assertGreater(want["uploaded"], 6 * 3000)
 
         # Datapoints aligned to startTime (rounded down to its minute), not to the epoch.

@@ -9,7 +9,6 @@ import datetime
 import json
 import os
 import subprocess
-import time
 import unittest
 
 import e2elib
@@ -181,13 +180,9 @@ class TestCLI(unittest.TestCase):
         def sums():
             return {m: int(sum(p["sum"] for p in data(m))) for m in ("Requests", "BytesDownloaded", "BytesUploaded")}
 
-        expected = {"Requests": want["requests"], "BytesDownloaded": want["downloaded"], "BytesUploaded": want["uploaded"]}
-        deadline = time.monotonic() + 15  # the meter flushes every 2 s
-        got = sums()
-        while got != expected and time.monotonic() < deadline:
-            time.sleep(0.5)
-            got = sums()
-        self.assertEqual(got, expected, "metrics against the sockets")
+        # The meter flushes every 2 s.
+        e2elib.wait_equal("metrics against the sockets", sums,
+                          {"Requests": want["requests"], "BytesDownloaded": want["downloaded"], "BytesUploaded": want["uploaded"]})
 
         aligned = e2elib.odd_minute_start(began)
         points = data("Requests", period=120, since=int(aligned.timestamp()))
