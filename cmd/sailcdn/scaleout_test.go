@@ -238,7 +238,7 @@ func TestFleetOnPostgres(t *testing.T) {
 	f.waitMetered(id2, read, 15*time.Second)
 	now := time.Now()
 	if got := sailtest.MetricSum(t, ca, sailtest.MetricQuery{Distribution: "metered", Metric: types.DistributionMetricNameBytesDownloaded,
-		Unit: types.MetricUnitBytes, From: now.Add(-time.Hour), To: now.Add(2 * time.Hour)}); got != float64(read) {
+		Unit: types.MetricUnitNone, From: now.Add(-time.Hour), To: now.Add(2 * time.Hour)}); got != float64(read) {
 		t.Errorf("GetDistributionMetricData BytesDownloaded = %v, viewers read %d", got, read)
 	}
 

@@ -81,8 +81,8 @@ type Usage struct {
 	Status5xx     int64
 }
 
-// plus adds o's counts to u.
-func (u *Usage) plus(o Usage) {
+// Plus adds o's counts to u (every counter; the distribution and minute are u's).
+func (u *Usage) Plus(o Usage) {
 	u.Requests += o.Requests
 	u.BytesToViewers += o.BytesToViewers
 	u.BytesDownloaded += o.BytesDownloaded
@@ -247,7 +247,7 @@ func Sum(us []Usage, distributionID string) Usage {
 	out := Usage{DistributionID: distributionID}
 	for _, u := range us {
 		if u.DistributionID == distributionID {
-			out.plus(u)
+			out.Plus(u)
 		}
 	}
 	return out
@@ -369,7 +369,7 @@ func mergeUsage(in []Usage) []Usage {
 	for _, u := range in {
 		k := usageKey{u.DistributionID, u.Minute}
 		if i, ok := idx[k]; ok {
-			out[i].plus(u)
+			out[i].Plus(u)
 			continue
 		}
 		idx[k] = len(out)

@@ -212,11 +212,7 @@ func (s *Spool) Flush(_ context.Context, b meter.Batch) error {
 	for _, u := range b.Usage {
 		k := usageKey{u.DistributionID, u.Minute}
 		if cur := s.acc[k]; cur != nil {
-			cur.Requests += u.Requests
-			cur.BytesDownloaded += u.BytesDownloaded
-			cur.BytesUploaded += u.BytesUploaded
-			cur.Status4xx += u.Status4xx
-			cur.Status5xx += u.Status5xx
+			cur.Plus(u)
 			continue
 		}
 		s.acc[k] = &u

@@ -86,12 +86,12 @@ func (f *fixture) deliver() func(context.Context, meter.Batch) error {
 func (f *fixture) batch(minute int64, i int) meter.Batch {
 	b := meter.Batch{ID: fmt.Sprintf("meter-%d-%d", minute, i), At: time.Unix(minute, 0)}
 	for _, d := range f.dists {
-		u := meter.Usage{DistributionID: d, Minute: minute, Requests: 1, BytesDownloaded: int64(1000 + i), BytesUploaded: 100}
+		// Every counter set, so that one the spool forgets to merge or to write shows.
+		u := meter.Usage{DistributionID: d, Minute: minute, Requests: 1, BytesToViewers: int64(1050 + i), BytesDownloaded: int64(1000 + i),
+			BytesFromViewers: 300, BytesToOrigin: 200, BytesUploaded: 100, Status4xx: int64(i % 2), Status5xx: int64(i % 3 / 2)}
 		b.Usage = append(b.Usage, u)
 		f.mu.Lock()
-		f.sent.Requests += u.Requests
-		f.sent.BytesDownloaded += u.BytesDownloaded
-		f.sent.BytesUploaded += u.BytesUploaded
+		f.sent.Plus(u)
 		f.mu.Unlock()
 	}
 	return b
@@ -106,9 +106,9 @@ func (f *fixture) stored() meter.Usage {
 			f.t.Fatal(err)
 		}
 		for _, r := range rows {
-			sum.Requests += r.Requests
-			sum.BytesDownloaded += r.BytesDownloaded
-			sum.BytesUploaded += r.BytesUploaded
+			sum.Plus(meter.Usage{Requests: r.Requests, BytesToViewers: r.BytesToViewers, BytesDownloaded: r.BytesDownloaded,
+				BytesFromViewers: r.BytesFromViewers, BytesToOrigin: r.BytesToOrigin, BytesUploaded: r.BytesUploaded,
+				Status4xx: r.Status4xx, Status5xx: r.Status5xx})
 		}
 	}
 	return sum
