@@ -161,14 +161,26 @@ cluster_suite() {
 		skipped=$((skipped + 1))
 		return
 	fi
-	local base pg out pid ok=0 i domain
-	base=$((20000 + RANDOM % 20000)) pg=$(free_port) out="$tmp/cluster.out"
-	SAILCDN_BIN="$bin" BASE_PORT=$base PG_PORT=$pg "$root/scripts/cluster.sh" >"$out" 2>&1 &
-	pid=$!
-	for i in $(seq 1 300); do
+	local base pg out pid ok=0 i domain attempt low
+	# The cluster's ports (base+0..+31, PostgreSQL on +31) lie below the kernel's ephemeral range: a
+	# port in that range can be handed to any outgoing connection (the nodes' own PostgreSQL connections
+	# among them) between our pick and the node's bind — a CI run once failed on exactly that. Something
+	# else on the machine may still hold one of them, so a start that could not bind is retried.
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	out="$tmp/cluster.out"
+	for attempt in 1 2 3; do
+		base=$((10000 + RANDOM % (low - 10000 - 40))) pg=$((base + 31))
+		SAILCDN_BIN="$bin" BASE_PORT=$base PG_PORT=$pg "$root/scripts/cluster.sh" >"$out" 2>&1 &
+		pid=$!
+		for i in $(seq 1 300); do
+			grep -q "cluster ready" "$out" && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
 		grep -q "cluster ready" "$out" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
+		wait "$pid" 2>/dev/null
+		grep -qi "address already in use" "$out" || break
+		echo "e2e: cluster: a port of base $base was taken; retrying on another"
 	done
 	local aws=(env AWS_CONFIG_FILE=/dev/null AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 "$old_aws" lightsail)
 	if grep -q "cluster ready" "$out" &&
