@@ -106,9 +106,13 @@ type page struct {
 	ctx context.Context
 }
 
+// stepTimeout bounds one step in the browser. Steps take milliseconds; the bound is a liveness check
+// generous enough for a loaded two-core CI machine running the browser beside the race detector.
+const stepTimeout = 60 * time.Second
+
 func (p page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.fail(what, err)
@@ -118,10 +122,10 @@ func (p page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // waitFor polls a JavaScript predicate until it is true.
 func (p page) waitFor(what, predicate string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+predicate+")",
-		chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+		chromedp.WithPollingTimeout(stepTimeout-5*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil {
 		p.fail("waiting for "+what, err)
 	}
@@ -166,7 +170,7 @@ func (p page) fail(what string, err error) {
 
 func eval[T any](p page, expr string, opts ...chromedp.EvaluateOption) T {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
