@@ -88,8 +88,41 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.rowCache = newRowCache(strings.TrimPrefix(base, "file:"))
+	// The cache watches the -shm file SQLite itself uses: the one beside the database file as SQLite
+	// names it after resolving symbolic links (os_unix.c, unixFullPathname), which the DSN's path need
+	// not be. A -shm file found by the DSN's spelling could be a stale one, whose header never changes.
+	file, err := sqliteMainFile(ctx, write)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.rowCache = newRowCache(file)
 	return db, nil
+}
+
+// sqliteMainFile is the file of the main database as SQLite resolved it (PRAGMA database_list).
+func sqliteMainFile(ctx context.Context, write *sql.DB) (string, error) {
+	rows, err := write.QueryContext(ctx, "PRAGMA database_list")
+	if err != nil {
+		return "", fmt.Errorf("store: open sqlite: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq        int
+			name, file string
+		)
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			return "", fmt.Errorf("store: open sqlite: %w", err)
+		}
+		if name == "main" {
+			return file, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("store: open sqlite: %w", err)
+	}
+	return "", errors.New("store: open sqlite: PRAGMA database_list names no main database")
 }
 
 // checkSQLiteDurability fails Open unless the writer really runs in WAL mode with synchronous=FULL:

@@ -199,3 +199,31 @@ func TestRowCacheWithoutTheShmFile(t *testing.T) {
 	setBundle(t, db, "111111111111", "web", "medium_1_0")
 	wantBundle(t, db, "web", "medium_1_0")
 }
+
+// TestRowCacheThroughASymlink: SQLite resolves a symbolic link to the database and keeps its -shm file
+// beside the file the link points to. A stale "-shm" beside the link (left by an earlier layout of the
+// data directory) must not be mistaken for the live WAL index: its header never changes, so every
+// read would be answered from the cache, however many commits followed.
+func TestRowCacheThroughASymlink(t *testing.T) {
+	realDir, linkDir := t.TempDir(), t.TempDir()
+	realPath, linkPath := filepath.Join(realDir, "sailcdn.db"), filepath.Join(linkDir, "sailcdn.db")
+	db := openSQLiteForTest(t, realPath)
+	insertDistribution(t, db, newDistribution("111111111111", "web"))
+	if err := os.Symlink(realPath, linkPath); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := os.ReadFile(realPath + "-shm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(linkPath+"-shm", stale, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	linked := openSQLiteForTest(t, linkPath)
+	wantBundle(t, linked, "web", "small_1_0")
+	setBundle(t, linked, "111111111111", "web", "medium_1_0")
+	wantBundle(t, linked, "web", "medium_1_0")
+	setBundle(t, db, "111111111111", "web", "large_1_0")
+	wantBundle(t, linked, "web", "large_1_0")
+}
+
