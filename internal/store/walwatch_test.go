@@ -227,3 +227,38 @@ func TestRowCacheThroughASymlink(t *testing.T) {
 	wantBundle(t, linked, "web", "large_1_0")
 }
 
+// TestRowCacheAcrossCheckpoints: a checkpoint that truncates the WAL makes the next commit restart it
+// from frame 1, so the WAL-index header's mxFrame comes back to values it had before. The header still
+// changes (new salts, another iChange): after every restart the cache answers with the last commit.
+func TestRowCacheAcrossCheckpoints(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sailcdn.db")
+	db := openSQLiteForTest(t, path)
+	other := openSQLiteForTest(t, path)
+	insertDistribution(t, db, newDistribution("111111111111", "web"))
+	ctx := testContext(t)
+	hits := db.rowCache.hits.Load()
+	for i := range 6 {
+		wantBundle(t, db, "web", bundleAt(i-1)) // cached from here on, until a commit
+		wantBundle(t, db, "web", bundleAt(i-1))
+		h := other
+		if i%2 == 1 {
+			h = db
+		}
+		if _, err := h.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			t.Fatal(err)
+		}
+		wantBundle(t, db, "web", bundleAt(i-1))
+		setBundle(t, other, "111111111111", "web", bundleAt(i))
+		wantBundle(t, db, "web", bundleAt(i))
+	}
+	if db.rowCache.hits.Load() < hits+6 {
+		t.Fatal("the cache answered none of the reads: the test proves nothing")
+	}
+}
+
+func bundleAt(i int) string {
+	if i < 0 {
+		return "small_1_0"
+	}
+	return fmt.Sprintf("b%d", i)
+}
