@@ -88,9 +88,12 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Credential, error) {
 	buf := make([]byte, 0, 1024)
 	canonical := appendCanonicalRequest(buf, r, a.SignedHeaders, payloadHash, req.presigned)
 	toSign := appendStringToSign(canonical[len(canonical):], req.signed, a.Scope, canonical)
-	expected := hmacSHA256Bytes(v.keys.get(secret, a.Scope), toSign)
-	if !signatureMatches(expected, a.Signature) {
+	key, cached := v.keys.get(secret, a.Scope)
+	if !signatureMatches(hmacSHA256Bytes(key, toSign), a.Signature) {
 		return nil, signatureMismatch()
+	}
+	if !cached {
+		v.keys.put(secret, a.Scope, key)
 	}
 	return &Credential{AccessKeyID: a.AccessKeyID, Region: a.Scope.Region, Service: a.Scope.Service, AccountID: accountID}, nil
 }
