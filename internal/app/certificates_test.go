@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -21,9 +22,13 @@ func TestCAPEMIsPublic(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-pem-file" {
 		t.Fatalf("GET /_sailcdn/ca.pem: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	block, _ := pem.Decode(body)
-	if block == nil {
-		t.Fatalf("not PEM: %q", body)
+	block, rest := pem.Decode(body)
+	if block == nil || block.Type != "CERTIFICATE" {
+		t.Fatalf("not a PEM certificate: %q", body)
+	}
+	// The root certificate and nothing else: no key, no other block.
+	if extra, _ := pem.Decode(rest); extra != nil || strings.Contains(string(body), "PRIVATE KEY") {
+		t.Fatalf("GET /_sailcdn/ca.pem serves more than the root certificate: %q", body)
 	}
 	root, err := x509.ParseCertificate(block.Bytes)
 	if err != nil || !root.IsCA || !root.Equal(e.CA.Root()) {
