@@ -43,38 +43,11 @@ KEEP=${KEEP:-0}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$PATH:/usr/local/go/bin"
 
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-WORK=$(mktemp -d /tmp/sailcdn-apibench.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
+# shellcheck source=bench/run.sh
+source "$ROOT/bench/run.sh"
 PGDIR=""
-cleanup() {
-	local rc=$? pid
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for _ in $(seq 50); do
-		local alive=0
-		for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[[ -n $PGDIR ]] && "$ROOT/scripts/pg-test-env.sh" stop "$PGDIR" >/dev/null 2>&1 || true
-	if [[ $KEEP == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-(
-	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-	sleep "$DEADLINE" &
-	sp=$!
-	wait "$sp" && log "deadline of ${DEADLINE}s reached, stopping" && kill -TERM $$
-) 2>/dev/null &
-PIDS+=($!)
+bench_at_exit() { [[ -z $PGDIR ]] || "$ROOT/scripts/pg-test-env.sh" stop "$PGDIR" >/dev/null 2>&1; }
+bench_begin sailcdn-apibench
 
 # ---------------------------------------------------------------------------------------------
 # Tools: wrk, curl and botocore from Debian when missing; PostgreSQL's server for PG=1.

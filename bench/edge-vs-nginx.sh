@@ -52,39 +52,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/bench/origin.sh"
 export PATH="$PATH:/usr/local/go/bin"
 
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
+# shellcheck source=bench/run.sh
+source "$ROOT/bench/run.sh"
 
 # ---------------------------------------------------------------------------------------------
-# Process bookkeeping: every background process we start is recorded and stopped on exit.
-WORK=$(mktemp -d /tmp/sailcdn-bench.XXXXXX)
-chmod 755 "$WORK" # nginx workers run as an unprivileged user when the master runs as root
-PIDS=()
-cleanup() {
-	local rc=$? pid
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for _ in $(seq 50); do
-		local alive=0
-		for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	if [[ $KEEP == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# Watchdog: the whole run is bounded whatever hangs.
-(
-	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-	sleep "$DEADLINE" &
-	sp=$!
-	wait "$sp" && log "deadline of ${DEADLINE}s reached, stopping" && kill -TERM $$
-) 2>/dev/null &
-PIDS+=($!)
+# Process bookkeeping: every background process we start is recorded and stopped on exit; the whole
+# run is bounded by a watchdog (bench/run.sh).
+bench_begin sailcdn-bench
 
 # ---------------------------------------------------------------------------------------------
 # Tools: Debian's nginx and wrk, installed when missing.

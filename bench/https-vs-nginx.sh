@@ -36,31 +36,9 @@ KEEP=${KEEP:-0}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/origin.sh
 source "$ROOT/bench/origin.sh"
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-WORK=$(mktemp -d /tmp/sailcdn-https-bench.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-	local rc=$? pid
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	sleep 0.5
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	if [[ $KEEP == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-(
-	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-	sleep "$DEADLINE" &
-	sp=$!
-	wait "$sp" && log "deadline of ${DEADLINE}s reached, stopping" && kill -TERM $$
-) 2>/dev/null &
-PIDS+=($!)
+# shellcheck source=bench/run.sh
+source "$ROOT/bench/run.sh"
+bench_begin sailcdn-https-bench
 
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [[ ! -x $NGINX ]] || ! command -v curl >/dev/null; then
