@@ -143,6 +143,21 @@ func testCertificateFlow(t *testing.T, b sailtest.Backend) {
 	if strings.Contains(string(row.Config), "PRIVATE") || !strings.HasPrefix(row.SealedKey, "v1:") {
 		t.Error("key material is not sealed")
 	}
+	// Key material never leaves through the API: not the key, sealed or not, and not the chain
+	// either (Lightsail has no operation that returns it). Read raw, so that members the SDK would
+	// drop are seen too.
+	for _, call := range []struct{ op, body string }{
+		{"GetCertificates", `{"includeCertificateDetails": true}`},
+		{"GetCertificates", `{"certificateName": "site-cert"}`},
+		{"GetDistributions", `{}`},
+	} {
+		r := e.Call(&sailtest.Alice, "us-east-1", call.op, []byte(call.body))
+		body := string(r.Body)
+		if r.Status != http.StatusOK || strings.Contains(body, "BEGIN") || strings.Contains(body, "PRIVATE") ||
+			strings.Contains(body, row.SealedKey[3:40]) || strings.Contains(body, strings.Split(row.ChainPEM, "\n")[1]) {
+			t.Errorf("%s %s answers %d with key material or the chain: %s", call.op, call.body, r.Status, body)
+		}
+	}
 
 	att, err := c.AttachCertificateToDistribution(ctx, &ls.AttachCertificateToDistributionInput{DistributionName: aws.String("site"), CertificateName: aws.String("site-cert")})
 	if err != nil {
