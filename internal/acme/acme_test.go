@@ -275,7 +275,7 @@ func TestACMEIssuanceWithPebble(t *testing.T) {
 	}
 	cfg := &tls.Config{RootCAs: p.root(t), ServerName: "www.shop.example.test"}
 	var served *x509.Certificate
-	wait.For(t, 2*time.Second, "ACME certificate served", func() error {
+	wait.For(t, 10*time.Second, "ACME certificate served", func() error {
 		conn, err := tls.Dial("tcp", e.EdgeTLSAddr, cfg)
 		if err != nil {
 			return err
@@ -300,7 +300,7 @@ func TestACMEIssuanceWithPebble(t *testing.T) {
 		d := get()
 		return d.RenewalSummary != nil && d.RenewalSummary.RenewalStatus == types.RenewalStatusSuccess
 	})
-	wait.Until(t, 2*time.Second, "renewed certificate served", func() bool {
+	wait.Until(t, 10*time.Second, "renewed certificate served", func() bool {
 		conn, err := tls.Dial("tcp", e.EdgeTLSAddr, cfg)
 		if err != nil {
 			return false
