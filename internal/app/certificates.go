@@ -47,6 +47,9 @@ type CertificatesConfig struct {
 // Certificates is the assembled certificate machinery: the CA, the issuer the control plane uses,
 // the edge's certificate source and, with ACME, the DNS responder.
 type Certificates struct {
+	// Authority is sailcdn's CA, with its private key: nil on edge nodes (role edge), which face the
+	// internet and only need the keys of the certificates they serve. Whoever holds the root key can
+	// mint a certificate for any name that viewers who trust the root accept.
 	Authority *ca.Authority
 	// Control is what app.Config.Certificates takes.
 	Control control.CertificateConfig
@@ -59,10 +62,12 @@ type Certificates struct {
 	responder *acme.Responder
 }
 
-// openCertificates opens (or, at first start, creates) the CA in the store, makes sure the default
-// certificate for edgeDomain exists, and sets up the issuer; with acmeDNS (the nodes that run the
-// certificate lifecycle) also the ACME DNS responder.
-func openCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o CertificatesConfig, edgeDomain string, acmeDNS bool, log *slog.Logger) (*Certificates, error) {
+// openCertificates sets up a node's certificates. A node that issues (issues: the API roles, which
+// run the certificate lifecycle) opens — at the first start of a store, creates — the CA, makes sure
+// the default certificate for edgeDomain exists, sets up the issuer and, with ACME, the DNS
+// responder. Any other node (role edge) only opens the certificates it serves: it never unseals the
+// CA's key, and serves the default domain names once an API node has issued their certificate.
+func openCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o CertificatesConfig, edgeDomain string, issues bool, log *slog.Logger) (*Certificates, error) {
 	kek := o.KEK
 	if kek == nil {
 		kek = make([]byte, ca.KeySize)
@@ -71,6 +76,9 @@ func openCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o Cert
 	sealer, err := ca.NewSealer(kek)
 	if err != nil {
 		return nil, err
+	}
+	if !issues {
+		return &Certificates{Edge: ca.NewCertificates(db, sealer, edgeDomain), domain: edgeDomain, clock: clk, log: log}, nil
 	}
 	authority, err := ca.Open(ctx, ca.Config{Store: db, Sealer: sealer, Now: clk.Now})
 	if err != nil {
@@ -100,12 +108,10 @@ func openCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o Cert
 			return nil, err
 		}
 		c.Control.Issuer = issuer
-		if acmeDNS {
-			if c.responder, err = acme.StartResponder(db, o.ACMEZone, o.ACMEDNSAddr, log); err != nil {
-				return nil, fmt.Errorf("--acme-dns-addr: %w", err)
-			}
-			log.Info("ACME issuance", "directory", o.ACMEDirectory, "zone", o.ACMEZone, "dns", c.responder.UDPAddr.String())
+		if c.responder, err = acme.StartResponder(db, o.ACMEZone, o.ACMEDNSAddr, log); err != nil {
+			return nil, fmt.Errorf("--acme-dns-addr: %w", err)
 		}
+		log.Info("ACME issuance", "directory", o.ACMEDirectory, "zone", o.ACMEZone, "dns", c.responder.UDPAddr.String())
 	default:
 		return nil, fmt.Errorf("--cert-issuer %q is not %s or %s", o.Issuer, IssuerCA, IssuerACME)
 	}
@@ -120,8 +126,11 @@ func openCertificates(ctx context.Context, db *store.DB, clk clock.Clock, o Cert
 // edgeCertificateCheck is how often the default certificate's renewal is checked.
 const edgeCertificateCheck = time.Minute
 
-// Run keeps the default certificate renewed until ctx ends.
+// Run keeps the default certificate renewed until ctx ends; on a node without the CA it returns at once.
 func (c *Certificates) Run(ctx context.Context) {
+	if c.Authority == nil {
+		return
+	}
 	t := time.NewTicker(edgeCertificateCheck)
 	defer t.Stop()
 	for {

@@ -116,8 +116,8 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.registerOrigins(ctx); err != nil {
 		return nil, err
 	}
-	// Every node opens the CA (creating it at the first start of a store): API nodes issue with it,
-	// edge nodes open the keys of the certificates they serve.
+	// API nodes open the CA (creating it at the first start of a store) and issue with it; edge
+	// nodes open only the keys of the certificates they serve, never the CA's.
 	if n.Certificates, err = openCertificates(ctx, n.Store, n.Clock, cfg.Certificates, cfg.Control.EdgeDomain, cfg.Role.ServesAPI(), n.log); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,8 +23,10 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/admin"
 	"github.com/sailcdn/sailcdn/internal/app"
+	"github.com/sailcdn/sailcdn/internal/ca"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
 	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
+	"github.com/sailcdn/sailcdn/internal/store"
 )
 
 // get sends GET url and returns the status and body.
@@ -213,4 +218,47 @@ func TestRoleEdgeServesViewersAndAdminPortOnly(t *testing.T) {
 	if sum != requests {
 		t.Errorf("requests metered by the edge node: %v, want %d", sum, requests)
 	}
+}
+
+// An edge node serves viewers and holds the keys of the certificates it serves, but never the CA's:
+// edges face the internet, and whoever takes the root key can mint a certificate for any name that
+// viewers who trust sailcdn's root will accept. Issuing (the CA, the default certificate and its
+// renewal) is the API nodes' job; an edge started first on a new store serves HTTPS for the default
+// domain names as soon as an API node has issued their certificate.
+func TestRoleEdgeHoldsNoCAKey(t *testing.T) {
+	apiCfg := sailtest.New(t, func(c *sailtest.Config) { c.Role = app.RoleAPI }).Config
+	apiCfg.Store = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "sailcdn.db")} // no CA in it yet
+	edgeCfg := apiCfg
+	edgeCfg.Role = app.RoleEdge
+	addrs := sailtest.FreeAddrs(t, 4)
+	edgeCfg.API.Addr, edgeCfg.Edge.Addr, edgeCfg.Admin.Addr, edgeCfg.Edge.TLSAddr = addrs[0], addrs[1], addrs[2], addrs[3]
+	edgeNode := sailtest.Launch(t, edgeCfg)
+	if edgeNode.Node.Certificates.Authority != nil {
+		t.Fatal("an edge node opened the CA, and so holds its private key")
+	}
+	if _, err := ca.RootPEMFromStore(context.Background(), edgeNode.Node.Store); err == nil {
+		t.Fatal("an edge node created the CA")
+	}
+
+	apiCfg.API.Addr = sailtest.FreeAddrs(t, 1)[0]
+	apiNode := sailtest.Launch(t, apiCfg)
+	apiNode.AddOrigin("web-1", "http://127.0.0.1:1", "Instance", "us-east-1")
+	out, err := apiNode.Client(sailtest.Alice, "us-east-1").CreateDistribution(context.Background(), &ls.CreateDistributionInput{
+		DistributionName: aws.String("site"), BundleId: aws.String("small_1_0"),
+		Origin:               &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1},
+		DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(apiNode.CA.Root())
+	name := aws.ToString(out.Distribution.DomainName)
+	wait.For(t, 10*time.Second, "the edge node to serve the default certificate the API node issued", func() error {
+		conn, err := tls.Dial("tcp", edgeNode.EdgeTLSAddr, &tls.Config{RootCAs: pool, ServerName: name})
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
 }
