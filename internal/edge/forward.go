@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sailcdn/sailcdn/internal/hopbyhop"
 	"github.com/sailcdn/sailcdn/internal/lightsail"
 )
 
@@ -101,7 +102,7 @@ func compileForwarding(s *lightsail.CacheSettings) forwarding {
 				switch {
 				case name == "Host":
 					f.forwardHost = true
-				case name == "Cookie" || name == "" || hopByHop[name]:
+				case name == "Cookie" || name == "" || hopbyhop.Is(name):
 					// Cookies follow forwardedCookies; hop-by-hop fields never cross.
 					continue
 				}
@@ -113,27 +114,6 @@ func compileForwarding(s *lightsail.CacheSettings) forwarding {
 		}
 	}
 	return f
-}
-
-// hopByHop are the connection-specific fields of RFC 9110 §7.6.1 (and the obsolete ones proxies
-// still see), never forwarded in either direction.
-var hopByHop = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
-	"Transfer-Encoding": true, "Upgrade": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
-}
-
-// connectionListed returns the fields the Connection field names: hop-by-hop for this connection
-// only (RFC 9110 §7.6.1).
-func connectionListed(h http.Header) []string {
-	var names []string
-	for _, line := range h["Connection"] {
-		for name := range strings.SplitSeq(line, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				names = append(names, http.CanonicalHeaderKey(name))
-			}
-		}
-	}
-	return names
 }
 
 // cacheHandled are the viewer fields the cache itself needs and answers (httpcache.Request.Out).
@@ -178,10 +158,10 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 	}
 
 	h := out.header
-	listed := connectionListed(r.Header)
+	listed := hopbyhop.Listed(r.Header)
 	if f.headers == forwardAll {
 		for k, vs := range r.Header {
-			if !hopByHop[k] && !slices.Contains(listed, k) && k != "Cookie" && k != "X-Forwarded-For" && k != "Via" {
+			if !hopbyhop.Is(k) && !slices.Contains(listed, k) && k != "Cookie" && k != "X-Forwarded-For" && k != "Via" {
 				h[k] = vs
 			}
 		}
@@ -253,7 +233,7 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 		via = strings.Join(prior, ", ") + ", " + via
 	}
 	h["Via"] = []string{via}
-	h["X-Sailcdn-Request-Id"] = []string{requestID}
+	h[RequestIDHeader] = []string{requestID}
 	out.key = key.String()
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sailcdn/sailcdn/internal/hopbyhop"
 )
 
 // entry is one stored response (one variant). It is immutable once built: a 304 that freshens
@@ -50,37 +52,14 @@ type headerField struct {
 // map buckets), so that many tiny entries still count against the budget.
 const entryOverhead = 512
 
-// hopByHop lists fields that describe one connection, not the message: a proxy removes them
-// before forwarding (RFC 9110 §7.6.1) and a cache does not store them (RFC 9111 §3.1), along
-// with the proxy authentication fields a shared cache must not store (RFC 9111 §3.1).
-var hopByHop = map[string]bool{
-	"Connection":                true,
-	"Keep-Alive":                true,
-	"Proxy-Connection":          true,
-	"Te":                        true,
-	"Transfer-Encoding":         true,
-	"Upgrade":                   true,
-	"Trailer":                   true,
-	"Proxy-Authenticate":        true,
-	"Proxy-Authentication-Info": true,
-	"Proxy-Authorization":       true,
-}
-
-// sanitizeHeader returns a copy of h without hop-by-hop fields, including those that the
-// Connection field names. Value slices are clipped so that a later append by a downstream writer
+// sanitizeHeader returns a copy of h without hop-by-hop fields (package hopbyhop), including
+// those that the Connection field names. Value slices are clipped so that a later append by a downstream writer
 // can never write into memory shared with a stored entry.
 func sanitizeHeader(h http.Header) http.Header {
-	var listed []string
-	for _, line := range h["Connection"] {
-		for name := range strings.SplitSeq(line, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				listed = append(listed, http.CanonicalHeaderKey(name))
-			}
-		}
-	}
+	listed := hopbyhop.Listed(h)
 	out := make(http.Header, len(h))
 	for k, v := range h {
-		if hopByHop[k] || slices.Contains(listed, k) {
+		if hopbyhop.Is(k) || slices.Contains(listed, k) {
 			continue
 		}
 		out[k] = slices.Clip(slices.Clone(v))
