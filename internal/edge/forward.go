@@ -52,7 +52,9 @@ import (
 //     compile), which is what a key over all fields amounts to.
 //
 // Always added: X-Forwarded-For (the viewer's, with the viewer's address appended), Via, and
-// X-Sailcdn-Request-Id. Hop-by-hop fields (RFC 9110 §7.6.1) never cross.
+// X-Sailcdn-Request-Id. Hop-by-hop fields (RFC 9110 §7.6.1, package hopbyhop) never cross, and
+// the fields the viewer's Connection names are removed before any rule above looks at the
+// request: one rule, what is forwarded is keyed, whatever a viewer lists.
 
 type headerOption uint8
 
@@ -116,6 +118,22 @@ func compileForwarding(s *lightsail.CacheSettings) forwarding {
 	return f
 }
 
+// withoutConnectionListed returns h without the fields its Connection field names. It returns h
+// itself when none of them is present ("Connection: keep-alive" alone costs nothing).
+func withoutConnectionListed(h http.Header) http.Header {
+	listed := hopbyhop.Listed(h)
+	if !slices.ContainsFunc(listed, func(k string) bool { _, ok := h[k]; return ok && !hopbyhop.Is(k) }) {
+		return h
+	}
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		if !slices.Contains(listed, k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // cacheHandled are the viewer fields the cache itself needs and answers (httpcache.Request.Out).
 var cacheHandled = []string{"Cache-Control", "If-None-Match", "If-Modified-Since", "If-Range", "Range"}
 
@@ -158,41 +176,44 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 	}
 
 	h := out.header
-	listed := hopbyhop.Listed(r.Header)
+	// The fields the viewer's Connection names are hop-by-hop: removed before anything else looks
+	// at the request (RFC 9110 §7.6.1), so that what is forwarded and what is keyed are decided on
+	// the same fields.
+	vh := withoutConnectionListed(r.Header)
 	if f.headers == forwardAll {
-		for k, vs := range r.Header {
-			if !hopbyhop.Is(k) && !slices.Contains(listed, k) && k != "Cookie" && k != "X-Forwarded-For" && k != "Via" {
+		for k, vs := range vh {
+			if !hopbyhop.Is(k) && k != "Cookie" && k != "X-Forwarded-For" && k != "Via" {
 				h[k] = vs
 			}
 		}
 		out.host = r.Host
 	} else {
 		for _, k := range cacheHandled {
-			if v, ok := r.Header[k]; ok {
+			if v, ok := vh[k]; ok {
 				h[k] = v
 			}
 		}
 		for _, k := range originOnly {
-			if v, ok := r.Header[k]; ok {
+			if v, ok := vh[k]; ok {
 				h[k] = v
 			}
 		}
 		if r.ContentLength != 0 {
 			for _, k := range bodyFields {
-				if v, ok := r.Header[k]; ok {
+				if v, ok := vh[k]; ok {
 					h[k] = v
 				}
 			}
 		}
-		if v, ok := r.Header["Authorization"]; ok && d.forwardsAuthorization(r.Method) {
+		if v, ok := vh["Authorization"]; ok && d.forwardsAuthorization(r.Method) {
 			h["Authorization"] = v
 		}
 		h["User-Agent"] = []string{"sailcdn"}
 		key.WriteString("\nh:")
 		if f.headers == forwardList {
 			for _, k := range f.headerNames {
-				v, ok := r.Header[k]
-				if !ok || slices.Contains(listed, k) {
+				v, ok := vh[k]
+				if !ok {
 					continue
 				}
 				h[k] = v
@@ -208,7 +229,7 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 			}
 		}
 	}
-	if cookie := d.forwardedCookies(r); cookie != "" {
+	if cookie := d.forwardedCookies(vh); cookie != "" {
 		h["Cookie"] = []string{cookie}
 		key.WriteString("\nc:")
 		key.WriteString(cookie)
@@ -218,7 +239,7 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		clientIP = host
 	}
-	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+	if prior := vh.Values("X-Forwarded-For"); len(prior) > 0 {
 		h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + clientIP}
 	} else {
 		h["X-Forwarded-For"] = []string{clientIP}
@@ -229,7 +250,7 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 	} else if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
 		via = "1.0" + strings.TrimPrefix(edgeVia, "1.1")
 	}
-	if prior := r.Header.Values("Via"); len(prior) > 0 {
+	if prior := vh.Values("Via"); len(prior) > 0 {
 		via = strings.Join(prior, ", ") + ", " + via
 	}
 	h["Via"] = []string{via}
@@ -290,13 +311,14 @@ func (d *distribution) forwardedQuery(raw string) string {
 	return b.String()
 }
 
-// forwardedCookies returns the Cookie field for the origin: the forwarded cookies sorted by name.
-func (d *distribution) forwardedCookies(r *http.Request) string {
+// forwardedCookies returns the Cookie field for the origin: the forwarded cookies of the viewer's
+// header h, sorted by name.
+func (d *distribution) forwardedCookies(h http.Header) string {
 	f := &d.forward
-	if f.cookies == forwardNone || len(r.Header["Cookie"]) == 0 {
+	if f.cookies == forwardNone || len(h["Cookie"]) == 0 {
 		return ""
 	}
-	cookies := r.Cookies()
+	cookies := (&http.Request{Header: h}).Cookies()
 	if f.cookies == forwardList {
 		cookies = slices.DeleteFunc(cookies, func(c *http.Cookie) bool { return !f.cookieAllowed(c.Name) })
 	}

@@ -248,3 +248,38 @@ func TestConditionalAndRangeFields(t *testing.T) {
 		t.Fatalf("dont-cache range: %d %q, origin Range %q", r.status, r.body, last.Header.Get("Range"))
 	}
 }
+
+// A field the viewer names in Connection is hop-by-hop (RFC 9110 §7.6.1): it is neither forwarded
+// nor keyed, whichever rule would otherwise have forwarded it. Before, an allow-listed
+// Authorization named in Connection was forwarded on a GET but left out of the key, so one
+// viewer's credentials filled the anonymous entry every other viewer then got.
+func TestConnectionListedFieldsAreNeitherForwardedNorKeyed(t *testing.T) {
+	h := newHarness(t)
+	o := h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		w.Write([]byte("for " + r.Header.Get("Authorization") + "|" + r.Header.Get("Accept-Language") + "|" + r.Header.Get("If-Match")))
+	})
+	h.distribution("site", "web", func(c *lightsail.LightsailDistribution) {
+		c.CacheBehaviorSettings.ForwardedHeaders = &lightsail.HeaderObject{
+			Option: ptr("allow-list"), HeadersAllowList: []string{"Authorization", "Accept-Language"},
+		}
+	})
+	hostile := h.do(http.MethodGet, "site.cdn.test", "/private", hdr(
+		"Connection", "Authorization, Accept-Language", "Authorization", "Bearer alice-secret", "Accept-Language", "fr"), "")
+	if hostile.body != "for ||" {
+		t.Errorf("the origin received Connection-listed fields: %q", hostile.body)
+	}
+	anon := h.get("site.cdn.test", "/private")
+	if strings.Contains(anon.body, "alice") {
+		t.Fatalf("an anonymous viewer got %q: the hostile viewer's credentials filled the anonymous key", anon.body)
+	}
+	if anon.body != "for ||" || anon.xcache() != "Hit" {
+		t.Fatalf("anonymous viewer: %q (%s), want the anonymous response from the cache", anon.body, anon.xcache())
+	}
+	// The same for the fields every behaviour forwards: a listed If-Match is dropped, so the
+	// request is an ordinary cacheable GET.
+	h.do(http.MethodGet, "site.cdn.test", "/precondition", hdr("Connection", "If-Match", "If-Match", `"x"`), "")
+	if last, _ := o.lastRequest(); last.Header.Get("If-Match") != "" {
+		t.Errorf("origin got If-Match %q, named in the viewer's Connection", last.Header.Get("If-Match"))
+	}
+}
