@@ -33,9 +33,13 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	if _, child := r.Header[tierHeader]; child {
 		return false
 	}
+	tp, ok := normalPath(r.URL)
+	if !ok {
+		return false
+	}
 	start := time.Now()
-	rid := e.ids.next()                  // unused if declined: ids need only be unique
-	creq, _ := e.cacheRequest(r, d, rid) // no viewer context: a hit never waits or fetches
+	rid := e.ids.next()                      // unused if declined: ids need only be unique
+	creq, _ := e.cacheRequest(r, tp, d, rid) // no viewer context: a hit never waits or fetches
 	stored, ok := e.cache.Lookup(creq)
 	if !ok || d.mayReplace(stored.StatusCode(), r) {
 		return false

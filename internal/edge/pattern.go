@@ -12,8 +12,9 @@ import "unicode/utf8"
 //     '?' cannot be matched on its own.
 //   - The pattern must match the whole path.
 //   - A pattern without a leading '/' is matched as if it had one ("images/*" ≡ "/images/*").
-//   - The path is the request's decoded URL path (after defaultRootObject turned "/" into the root
-//     object), without the query string.
+//   - The path is the request's decoded URL path in normal form (package uripath: dot-segments,
+//     raw or percent-encoded, resolved first, so "/static/../api/x" is matched as "/api/x"), after
+//     defaultRootObject turned "/" into the root object, without the query string.
 //   - Patterns are tried in the order the distribution lists them; the first match wins, and a
 //     request no pattern matches gets the default cache behaviour.
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 	"github.com/sailcdn/sailcdn/internal/meter"
+	"github.com/sailcdn/sailcdn/internal/uripath"
 )
 
 // Bodies of the responses the edge generates itself (short, so a viewer can tell them apart).
@@ -22,6 +23,8 @@ const (
 	msgMethod      = "this distribution does not allow the method "
 	msgBadTarget   = "the request target is not a path"
 	msgLoop        = "this request has already passed this edge: the edges' parents form a loop"
+	msgBadPath     = "the request path hides a dot-segment"
+	msgBadPage     = "the distribution's error page path is not usable"
 )
 
 // RequestIDHeader names the response (and origin request) field carrying the edge's request id,
@@ -71,7 +74,11 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		x.dist = d
 		// A child edge applies the error pages itself (tier.go).
-		x.cacheStatus = e.serveDistribution(vw, r, d, rid, child)
+		if tp, ok := normalPath(r.URL); ok {
+			x.cacheStatus = e.serveDistribution(vw, r, tp, d, rid, child)
+		} else {
+			writeText(vw, http.StatusBadRequest, msgBadPath)
+		}
 	}
 	mx.End(vw.status)
 	e.logAccess(start, r, vw, x)
@@ -88,8 +95,8 @@ func (e *Edge) logAccess(start time.Time, r *http.Request, vw *viewerWriter, x r
 // serveDistribution serves r from d's cache and origin. When the origin answers with a status that
 // has a custom error page (and this is not already the error page's own request), the answer is
 // held back and the page is served instead.
-func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distribution, rid string, errorPageRequest bool) httpcache.CacheStatus {
-	creq, path := e.cacheRequest(r, d, rid)
+func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, tp targetPath, d *distribution, rid string, errorPageRequest bool) httpcache.CacheStatus {
+	creq, path := e.cacheRequest(r, tp, d, rid)
 	// The origin exchange (and a wait for another request's fill) ends when the viewer leaves.
 	creq.Out = creq.Out.WithContext(r.Context())
 	var target http.ResponseWriter = w
@@ -113,14 +120,43 @@ func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, d *distributi
 	return res.Status
 }
 
-// cacheRequest applies d's root object, cache behaviour and forwarding rules to the viewer request
-// r: the request the cache serves (and sends to the origin when it must), and the resolved path.
-// Its Out carries no context: a caller that may reach the origin gives it the viewer's.
-func (e *Edge) cacheRequest(r *http.Request, d *distribution, rid string) (*httpcache.Request, string) {
-	path, rawPath := r.URL.Path, r.URL.RawPath
-	if path == "" {
-		path = "/"
+// targetPath is a request's path in normal form (package uripath): decoded, for the path
+// patterns, and escaped, for the origin and the cache key ("" when the decoded form needs no
+// escaping).
+type targetPath struct{ path, raw string }
+
+// normalPath puts u's path in normal form: every spelling of a resource is one path, and
+// dot-segments, raw or percent-encoded, are resolved before anything matches, forwards or keys on
+// it. ok is false for a path that must be refused (see uripath.Normalize).
+func normalPath(u *url.URL) (targetPath, bool) {
+	escaped := u.EscapedPath()
+	if escaped == "" {
+		return targetPath{path: "/"}, true // absolute-form without a path
 	}
+	normal, ok := uripath.Normalize(escaped)
+	if !ok {
+		return targetPath{}, false
+	}
+	tp := targetPath{path: normal}
+	if strings.IndexByte(normal, '%') >= 0 {
+		p, err := url.PathUnescape(normal)
+		if err != nil {
+			return targetPath{}, false
+		}
+		tp.path = p
+	}
+	if escapedPath(tp.path, "") != normal {
+		tp.raw = normal
+	}
+	return tp, true
+}
+
+// cacheRequest applies d's root object, cache behaviour and forwarding rules to the viewer request
+// r, whose path in normal form is tp: the request the cache serves (and sends to the origin when
+// it must), and the resolved path. Its Out carries no context: a caller that may reach the origin
+// gives it the viewer's.
+func (e *Edge) cacheRequest(r *http.Request, tp targetPath, d *distribution, rid string) (*httpcache.Request, string) {
+	path, rawPath := tp.path, tp.raw
 	if path == "/" && d.rootObject != "" {
 		// defaultRootObject: only the root itself; "/dir/" stays "/dir/" (CloudFront does the same).
 		path, rawPath = "/"+d.rootObject, ""
@@ -164,7 +200,12 @@ func (e *Edge) serveErrorPage(w *viewerWriter, r *http.Request, d *distribution,
 	}
 	pr = pr.WithContext(r.Context())
 	w.rewrite = code
-	e.serveDistribution(w, pr, d, rid, true)
+	tp, ok := normalPath(pr.URL)
+	if !ok {
+		writeText(w, http.StatusInternalServerError, msgBadPage)
+		return
+	}
+	e.serveDistribution(w, pr, tp, d, rid, true)
 }
 
 // viewerWriter is the edge's view of the response: it adds Via and the request id to every final

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/maypok86/otter/v2"
+
+	"github.com/sailcdn/sailcdn/internal/uripath"
 )
 
 // Storage layout: one otter entry per (namespace, purge generation, target URI) holds every
@@ -20,7 +22,7 @@ type resourceKey struct {
 	ns    string
 	gen   uint64
 	host  string
-	path  string
+	path  string // escaped, in normal form
 	query string
 }
 
@@ -35,11 +37,18 @@ type resource struct {
 // header (User-Agent) cannot grow one resource without limit; the oldest variants go first.
 const maxVariantsPerResource = 32
 
+// resourceKey identifies u's resource. Its path is the escaped path in normal form (package
+// uripath), not the decoded one: "/a%2Fb" and "/a/b" are two resources (RFC 3986 §2.2), and if
+// they shared one entry's bounded list of variants, spellings of the one could push the other out.
 func (c *Cache) resourceKey(namespace string, u *url.URL, host string) resourceKey {
 	if u.Host != "" {
 		host = u.Host
 	}
-	return resourceKey{ns: namespace, gen: c.generation(namespace), host: host, path: u.Path, query: u.RawQuery}
+	path := u.EscapedPath()
+	if normal, ok := uripath.Normalize(path); ok {
+		path = normal
+	}
+	return resourceKey{ns: namespace, gen: c.generation(namespace), host: host, path: path, query: u.RawQuery}
 }
 
 // lookup selects the stored response for a request (RFC 9111 §4.1): same storage method and edge
