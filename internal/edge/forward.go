@@ -3,6 +3,7 @@ package edge
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -51,8 +52,9 @@ import (
 //   - all: every end-to-end field of the viewer; the behaviour then bypasses the cache (see
 //     compile), which is what a key over all fields amounts to.
 //
-// Always added: X-Forwarded-For (the viewer's, with the viewer's address appended), Via, and
-// X-Sailcdn-Request-Id. Hop-by-hop fields (RFC 9110 §7.6.1, package hopbyhop) never cross, and
+// Always added: X-Forwarded-For and Via, each rebuilt from the viewer's (its last 8 well-formed
+// members, so their length is bounded) with the viewer's address or the edge's own Via appended,
+// and X-Sailcdn-Request-Id. Hop-by-hop fields (RFC 9110 §7.6.1, package hopbyhop) never cross, and
 // the fields the viewer's Connection names are removed before any rule above looks at the
 // request: one rule, what is forwarded is keyed, whatever a viewer lists.
 
@@ -239,24 +241,78 @@ func (d *distribution) buildOriginRequest(r *http.Request, path, rawPath string,
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		clientIP = host
 	}
-	if prior := vh.Values("X-Forwarded-For"); len(prior) > 0 {
-		h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + clientIP}
-	} else {
-		h["X-Forwarded-For"] = []string{clientIP}
-	}
+	h["X-Forwarded-For"] = []string{forwardedFor(vh["X-Forwarded-For"], clientIP)}
 	via := edgeVia
 	if r.ProtoMajor == 2 {
 		via = "2.0" + strings.TrimPrefix(edgeVia, "1.1")
 	} else if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
 		via = "1.0" + strings.TrimPrefix(edgeVia, "1.1")
 	}
-	if prior := vh.Values("Via"); len(prior) > 0 {
-		via = strings.Join(prior, ", ") + ", " + via
-	}
-	h["Via"] = []string{via}
+	h["Via"] = []string{viaChain(vh["Via"], via)}
 	h[RequestIDHeader] = []string{requestID}
 	out.key = key.String()
 	return out
+}
+
+// maxForwardedHops bounds the viewer's X-Forwarded-For and Via members the edge passes on: the
+// closest hops (the list's end) are kept. With their per-member bounds this keeps each field under
+// about 400 (X-Forwarded-For) and 1 100 (Via) bytes, so a viewer cannot make the origin refuse the
+// edge's request ("431 Request Header Fields Too Large") with fields the cache key does not hold.
+const maxForwardedHops = 8
+
+// maxViaMember bounds one Via member ("1.1 proxy.example (comment)").
+const maxViaMember = 128
+
+// forwardedFor rebuilds X-Forwarded-For from the viewer's lines: the members that are IP addresses
+// (anything else is dropped as junk), the last maxForwardedHops of them, then the viewer's own
+// address as the edge saw it.
+func forwardedFor(prior []string, clientIP string) string {
+	if len(prior) == 0 {
+		return clientIP
+	}
+	var hops []string
+	for _, line := range prior {
+		for m := range strings.SplitSeq(line, ",") {
+			m = strings.TrimSpace(m)
+			if _, err := netip.ParseAddr(m); err == nil {
+				hops = append(hops, m)
+			}
+		}
+	}
+	if len(hops) > maxForwardedHops {
+		hops = hops[len(hops)-maxForwardedHops:]
+	}
+	return strings.Join(append(hops, clientIP), ", ")
+}
+
+// viaChain rebuilds Via (RFC 9110 §7.6.3) from the viewer's lines: the members made only of
+// visible ASCII and spaces and at most maxViaMember bytes long, the last maxForwardedHops of them,
+// then the edge's own.
+func viaChain(prior []string, own string) string {
+	if len(prior) == 0 {
+		return own
+	}
+	var hops []string
+	for _, line := range prior {
+		for m := range strings.SplitSeq(line, ",") {
+			if m = strings.TrimSpace(m); m != "" && len(m) <= maxViaMember && visibleASCII(m) {
+				hops = append(hops, m)
+			}
+		}
+	}
+	if len(hops) > maxForwardedHops {
+		hops = hops[len(hops)-maxForwardedHops:]
+	}
+	return strings.Join(append(hops, own), ", ")
+}
+
+func visibleASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // forwardsAuthorization follows CloudFront: Authorization is removed from GET and HEAD requests,

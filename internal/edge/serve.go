@@ -21,6 +21,7 @@ const (
 	msgDeleted     = "this distribution has been deleted"
 	msgDisabled    = "this distribution is disabled"
 	msgMethod      = "this distribution does not allow the method "
+	msgBodyOnGet   = "a request body is not allowed with the method "
 	msgBadTarget   = "the request target is not a path"
 	msgLoop        = "this request has already passed this edge: the edges' parents form a loop"
 	msgBadPath     = "the request path hides a dot-segment"
@@ -67,6 +68,12 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case !d.allowedMethods[r.Method]:
 		x.dist = d
 		writeText(vw, http.StatusForbidden, msgMethod+r.Method)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.ContentLength != 0:
+		// CloudFront's rule ("If a viewer GET request includes a body, CloudFront returns an
+		// HTTP status code 403"): a body the cache key cannot see must not shape a response
+		// the cache shares. The fast path never sees one (it hands bodies to net/http).
+		x.dist = d
+		writeText(vw, http.StatusForbidden, msgBodyOnGet+r.Method)
 	case r.URL.Path != "" && !strings.HasPrefix(r.URL.Path, "/"):
 		// "GET *" and the like name no object (net/http answers "OPTIONS *" itself).
 		x.dist = d

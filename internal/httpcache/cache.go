@@ -51,7 +51,9 @@ type Policy struct {
 	// overrides the origin's no-cache, no-store and private (CloudFront semantics: "CloudFront
 	// caches content for at least the minimum TTL even if the Cache-Control: no-cache, no-store,
 	// or private directives are present"). It never overrides a request's Authorization
-	// (RFC 9111 §3.5), a request's no-store, or Vary: *. With MinTTL 0 the cache is pure RFC 9111.
+	// (RFC 9111 §3.5), a request's no-store, or Vary: *, and never applies to an error response
+	// (status >= 400), which keeps exactly the freshness it states or ErrorTTL: a minimum TTL is
+	// for content, not for stretching a failure. With MinTTL 0 the cache is pure RFC 9111.
 	MinTTL time.Duration
 	// MaxTTL caps every stored response's freshness. 0 means no cap.
 	MaxTTL time.Duration
@@ -61,7 +63,10 @@ type Policy struct {
 	ErrorTTL time.Duration
 	// ErrorTTLs forces the freshness of the listed error statuses, whatever the origin said
 	// (Lightsail's customErrorResponses errorCachingMinTTL): the response is stored for that long
-	// even under no-cache, no-store or private. MinTTL and MaxTTL still clamp it.
+	// even under no-cache, no-store or private. MaxTTL still caps it.
+	//
+	// Neither ErrorTTL nor ErrorTTLs ever stores an error that blames the request (400, 408, 411,
+	// 413, 414, 417, 429, 431): see blamesTheRequest.
 	ErrorTTLs map[int]time.Duration
 	// CachedMethods lists the methods whose responses are cached, e.g. {"GET","HEAD"} (HEAD is
 	// answered from the stored GET response) or {"GET","HEAD","OPTIONS"} (OPTIONS responses are

@@ -8,15 +8,17 @@
 //
 //   - Storing (RFC 9111 §3): GET responses (HEAD is answered from them; OPTIONS when the policy
 //     lists it) with a final status, explicit freshness or a heuristically cacheable status
-//     (RFC 9110 §15.1) or public; not no-store (request or response), private, Vary: *, or a
+//     (RFC 9110 §15.1) or public; not no-store (request or response), private, Vary: *, a
 //     response to a request with Authorization unless public, s-maxage or must-revalidate
-//     (§3.5). must-understand lets a known status override no-store (§5.2.2.3). A response that
+//     (§3.5), or an error that blames the request (400, 408, 411, 413, 414, 417, 429, 431: the
+//     key never holds all the origin judged, so one viewer's bad request must not answer others). must-understand lets a known status override no-store (§5.2.2.3). A response that
 //     is stale on arrival and has no validator is not stored. Hop-by-hop fields and fields
 //     named by Connection are neither stored nor forwarded, nor are the Proxy-* fields (§3.1);
 //     fields named by qualified no-cache/private are not stored. Date is added when missing.
 //   - Freshness (§4.2): s-maxage, then max-age, then Expires − Date (an invalid Expires is
 //     stale); else Policy.DefaultTTL, else 10% of Date − Last-Modified (capped at 7 days).
-//     Then clamped to [Policy.MinTTL, Policy.MaxTTL]. Age follows §4.2.3 exactly (upstream Age,
+//     Then clamped to [Policy.MinTTL, Policy.MaxTTL]; an error (>= 400) is only capped, never
+//     raised: it keeps exactly its own freshness, or Policy.ErrorTTL. Age follows §4.2.3 exactly (upstream Age,
 //     response delay, apparent age) and is sent on every response from storage. A valid
 //     CDN-Cache-Control (RFC 9213) replaces Cache-Control for this cache's decisions.
 //   - Reuse: Vary with normalised secondary keys (whitespace, combined lines; Accept-* members

@@ -28,6 +28,18 @@ func TestErrorLifetimesArePolicy(t *testing.T) {
 		{"forced TTL overrides no-store", 404, "no-store", Policy{ErrorTTLs: map[int]time.Duration{404: time.Minute}}, 50 * time.Second, "Hit"},
 		{"forced TTL overrides a longer max-age", 500, "max-age=3600", Policy{ErrorTTLs: map[int]time.Duration{500: 5 * time.Second}}, 6 * time.Second, "Error"},
 		{"MaxTTL still clamps a forced TTL", 404, "", Policy{MaxTTL: 2 * time.Second, ErrorTTLs: map[int]time.Duration{404: time.Minute}}, 3 * time.Second, "Error"},
+		// Issue 9, defect 2: errors that blame the request are never shared, whatever the origin
+		// or the operator said, and MinTTL never stretches an error.
+		{"400 never stored, even with freshness and a forced TTL", 400, "max-age=600", Policy{ErrorTTL: 10 * time.Second, ErrorTTLs: map[int]time.Duration{400: time.Minute}}, time.Second, "Error"},
+		{"413 never stored", 413, "", Policy{ErrorTTL: 10 * time.Second}, time.Second, "Error"},
+		{"414 never stored", 414, "public, max-age=600", Policy{ErrorTTL: 10 * time.Second}, time.Second, "Error"},
+		{"431 never stored", 431, "", Policy{ErrorTTL: 10 * time.Second, MinTTL: time.Hour}, time.Second, "Error"},
+		{"429 never stored", 429, "max-age=60", Policy{ErrorTTL: 10 * time.Second}, time.Second, "Error"},
+		{"MinTTL does not stretch an error's own max-age", 404, "max-age=5", Policy{MinTTL: time.Minute, ErrorTTL: 10 * time.Second}, 6 * time.Second, "Error"},
+		{"an error's own max-age is kept to the second", 404, "max-age=5", Policy{MinTTL: time.Minute, ErrorTTL: 10 * time.Second}, 4 * time.Second, "Hit"},
+		{"MinTTL does not stretch ErrorTTL", 503, "", Policy{MinTTL: time.Minute, ErrorTTL: 10 * time.Second}, 11 * time.Second, "Error"},
+		{"MinTTL does not override an error's no-store", 503, "no-store", Policy{MinTTL: time.Minute, ErrorTTL: 10 * time.Second}, time.Second, "Error"},
+		{"MinTTL does not override an error's private", 404, "private", Policy{MinTTL: time.Minute, ErrorTTL: 10 * time.Second}, time.Second, "Error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

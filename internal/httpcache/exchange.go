@@ -24,10 +24,13 @@ type fillOpts struct {
 	fk          flightKey
 }
 
-// conditionalFields are the viewer's validators and range fields, which a fill does not forward:
-// the cache wants the complete current response for storage, and answers the viewer's conditions
-// itself from it.
-var conditionalFields = [...]string{"If-None-Match", "If-Modified-Since", "If-Range", "Range"}
+// viewerOnlyFields are the fields of the viewer's request that a fill or revalidation does not
+// forward. The validators and range: the cache wants the complete current response for storage,
+// and answers the viewer's conditions itself from it. Cache-Control and Pragma: they govern what
+// this viewer accepts from the cache (its max-age, no-cache...), which the cache has already
+// applied; the exchange is the cache's own, on behalf of every viewer of the key, and an origin
+// that varied its answer on them would let one viewer choose what all the others get.
+var viewerOnlyFields = [...]string{"If-None-Match", "If-Modified-Since", "If-Range", "Range", "Cache-Control", "Pragma"}
 
 // send performs one origin exchange, relaying 1xx interim responses to w while it waits.
 func (c *Cache) send(ctx context.Context, w http.ResponseWriter, out *http.Request, fetch Fetcher) (*http.Response, error) {
@@ -56,7 +59,7 @@ func (c *Cache) exchange(w http.ResponseWriter, r *Request, fetch Fetcher, o fil
 		defer finish(flightNotStored, nil) // in case of panic or an early return below
 	}
 	out := viewerReq.Clone(ctx)
-	for _, f := range conditionalFields {
+	for _, f := range viewerOnlyFields {
 		delete(out.Header, f)
 	}
 	if e := o.validating; e != nil {

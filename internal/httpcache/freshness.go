@@ -96,7 +96,13 @@ func analyze(in analyzeInput) respInfo {
 
 	lifetime, explicit, heuristicOK := freshnessLifetime(in.policy, in.status, h, cc, info.dateValue, in.responseTime)
 	p := in.policy
-	info.overridden = p.MinTTL > 0
+	// MinTTL raises and overrides for content only: an error keeps exactly the freshness it
+	// states (or ErrorTTL), so that minimumTTL never turns a passing failure into a long one.
+	minTTL := p.MinTTL
+	if in.status >= 400 {
+		minTTL = 0
+	}
+	info.overridden = minTTL > 0
 	if ttl, forced := p.ErrorTTLs[in.status]; forced {
 		// The operator's error caching time for this status overrides what the origin said.
 		lifetime, explicit, info.overridden = ttl, true, true
@@ -112,8 +118,8 @@ func analyze(in analyzeInput) respInfo {
 	if p.MaxTTL > 0 && lifetime > p.MaxTTL {
 		lifetime = p.MaxTTL
 	}
-	if lifetime < p.MinTTL {
-		lifetime = p.MinTTL
+	if lifetime < minTTL {
+		lifetime = minTTL
 	}
 	info.lifetime = lifetime
 	if info.overridden {
@@ -167,6 +173,22 @@ func freshnessLifetime(p Policy, status int, h http.Header, cc *directives, date
 	return 0, false, true
 }
 
+// blamesTheRequest reports whether an error status describes the request or the client that sent
+// it rather than the resource: 400, 408, 411, 413, 414, 417, 429 and 431. Such a response is never
+// stored, whatever its freshness or the policy: the cache key does not hold everything the origin
+// judged (a field that is forwarded but not keyed, the client's address, its rate), so storing it
+// would let one viewer's bad request answer every other viewer's good one (issue 9: a viewer whose
+// oversized X-Forwarded-For drew a 400 had that 400 served to everyone).
+func blamesTheRequest(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestTimeout, http.StatusLengthRequired,
+		http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusExpectationFailed,
+		http.StatusTooManyRequests, http.StatusRequestHeaderFieldsTooLarge:
+		return true
+	}
+	return false
+}
+
 type storableInput struct {
 	status      int
 	reqCC, cc   *directives
@@ -184,6 +206,8 @@ func storable(in storableInput) bool {
 	case in.status < 200, in.status == 206, in.status == 304:
 		// Interim responses are never stored (§3: "final"); partial content and 304 are not
 		// complete representations and this cache does not combine partial responses (§3.3).
+		return false
+	case blamesTheRequest(in.status):
 		return false
 	case in.reqCC.noStore:
 		return false
