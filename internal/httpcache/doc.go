@@ -44,6 +44,23 @@
 //     partial response passed through unstored.
 //   - Interim 1xx responses (103 Early Hints) are relayed to the viewer and never stored.
 //
+// # What a viewer may force for itself
+//
+// A viewer's request directives decide what that viewer accepts; they never remove or replace
+// what the other viewers get:
+//
+//   - no-cache, max-age and min-fresh make the cache ask the origin before answering this viewer.
+//     The exchange is the cache's usual revalidation or fill, shared with every viewer of the
+//     object that needs the origin at the same time (so a flood of no-cache requests reaches the
+//     origin once per object at a time), and its answer is stored by the cache's rules, as a
+//     revalidation on expiry would be.
+//   - max-stale accepts a stale response, only-if-cached refuses a fetch (504): for this viewer.
+//   - no-store: nothing of this viewer's exchange is stored (RFC 9111 §5.2.1.5). A stored
+//     response may still answer it; when it needs the origin it gets an exchange of its own,
+//     which neither leads a shared fill nor stores, freshens or removes anything.
+//   - The viewer's Cache-Control and Pragma are never sent to the origin on a fill or
+//     revalidation (the edge forwards them only on requests the cache passes through).
+//
 // # Sharing and bounds
 //
 // Concurrent requests that need the origin for the same URI, method and key share one origin
@@ -67,5 +84,4 @@
 //     other variants): a request that matches no variant is a plain miss.
 //   - Warning (obsoleted by RFC 9111) and Pragma (§5.4: no defined response meaning) are ignored.
 //   - If-Match / If-Unmodified-Since are not evaluated by the cache: such requests pass through.
-//   - Request no-store only prevents storing; a stored response may still answer it.
 package httpcache

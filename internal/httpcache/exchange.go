@@ -22,6 +22,9 @@ type fillOpts struct {
 	rcc         directives // the request's Cache-Control (a copy: taking its address on the hit path would move it to the heap)
 	flight      *flight    // nil when this exchange is not shared
 	fk          flightKey
+	// private: the exchange is the viewer's alone (its request said no-store): it stores,
+	// freshens and removes nothing, whatever the origin answers.
+	private bool
 }
 
 // viewerOnlyFields are the fields of the viewer's request that a fill or revalidation does not
@@ -105,8 +108,8 @@ func (c *Cache) exchange(w http.ResponseWriter, r *Request, fetch Fetcher, o fil
 	if resp.StatusCode >= 400 {
 		st = Error
 	}
-	store := info.storable && o.storeMethod != "" && resp.ContentLength <= c.maxBuffered
-	if e := o.validating; e != nil && !store && resp.StatusCode < 500 {
+	store := !o.private && info.storable && o.storeMethod != "" && resp.ContentLength <= c.maxBuffered
+	if e := o.validating; e != nil && !store && !o.private && resp.StatusCode < 500 {
 		// The origin replaced the stored response with one that may not be stored.
 		c.remove(o.rk, e)
 	}
@@ -186,9 +189,12 @@ func (c *Cache) freshen(w http.ResponseWriter, r *Request, o fillOpts, in freshe
 	})
 	ne := newEntry(entryInput{method: e.method, key: e.key, reqHeader: r.Out.Header, info: &info, body: e.body})
 	stored := false
-	if info.storable {
+	switch {
+	case o.private:
+		// The viewer gets the freshened response; the stored one stays as it was.
+	case info.storable:
 		stored = c.insert(o.rk, ne, r.Out.Header, e)
-	} else {
+	default:
 		c.remove(o.rk, e)
 	}
 	if stored {

@@ -131,6 +131,13 @@ func (c *Cache) serveFromStorage(w http.ResponseWriter, r *Request, fetch Fetche
 			return c.pass(w, r, fetch, Miss)
 		}
 		opts := fillOpts{rk: rk, storeMethod: storeMethod, validating: e, rcc: rcc, fk: fk}
+		if rcc.noStore {
+			// RFC 9111 §5.2.1.5: nothing of this exchange may be stored. It is this viewer's own:
+			// it neither leads a shared fill (the viewers waiting on it would get nothing they
+			// could reuse) nor changes what is stored for the others.
+			opts.private = true
+			return c.exchange(w, r, fetch, opts)
+		}
 		if attempt == maxAttempts {
 			return c.exchange(w, r, fetch, opts)
 		}
