@@ -117,3 +117,94 @@ func httptestTLSOrigin(t *testing.T) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// resettingOrigin answers with header fields hdr and the first half of a 2000-byte body, then
+// resets its connection.
+func resettingOrigin(hdr ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Set(hdr[i], hdr[i+1])
+		}
+		w.WriteHeader(200)
+		w.Write([]byte(strings.Repeat("a", 1000)))
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		reset(conn)
+	}
+}
+
+// reset closes c with a TCP reset (no FIN): c is the socket itself or wraps it (the harness's
+// origins count their bytes through metertest's tap), reached through Unwrap.
+func reset(c net.Conn) {
+	for {
+		u, ok := c.(interface{ Unwrap() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.Unwrap()
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+}
+
+// An origin that resets mid-body: the viewer's connection is aborted, as httputil.ReverseProxy
+// aborts it, so the viewer can tell the body is incomplete, and nothing is stored (issue 9,
+// defect 6). Before, a chunked response ended with a clean "0\r\n\r\n", which looks complete.
+func TestOriginResetMidBodyAbortsTheViewer(t *testing.T) {
+	cases := []struct {
+		name string
+		hdr  []string
+	}{
+		{"chunked, cacheable", []string{"Cache-Control", "max-age=600"}},
+		{"chunked, not cacheable", []string{"Cache-Control", "no-store"}},
+		{"Content-Length, cacheable", []string{"Cache-Control", "max-age=600", "Content-Length", "2000"}},
+		{"Content-Length, not cacheable", []string{"Cache-Control", "private", "Content-Length", "2000"}},
+		{"Content-Length, larger than the cache buffers", []string{"Cache-Control", "max-age=600", "Content-Length", "5000000"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			o := h.origin("web", resettingOrigin(tc.hdr...))
+			h.distribution("site", "web", nil)
+			for i := range 2 {
+				c := h.rawDial()
+				c.send("GET /reset HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
+				resp, err := http.ReadResponse(c.br, &http.Request{Method: http.MethodGet})
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				if err == nil {
+					t.Fatalf("request %d: read a complete %d-byte body (%s framing); the viewer cannot tell it was cut",
+						i, len(body), strings.Join(resp.TransferEncoding, ","))
+				}
+				if len(body) > 1000 {
+					t.Fatalf("request %d: %d body bytes from an origin that sent 1000", i, len(body))
+				}
+			}
+			if got := o.hits.Load(); got != 2 {
+				t.Fatalf("origin hits %d, want 2: a truncated body must never be stored", got)
+			}
+		})
+	}
+}
+
+// Over HTTP/2 the same abort resets the viewer's stream.
+func TestOriginResetMidBodyResetsTheH2Stream(t *testing.T) {
+	h := newHarness(t)
+	h.origin("web", resettingOrigin("Cache-Control", "max-age=600"))
+	h.distribution("site", "web", nil)
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/reset", nil)
+	req.Host = "site.cdn.test"
+	resp, err := h2cClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if body, err := io.ReadAll(resp.Body); err == nil || resp.ProtoMajor != 2 {
+		t.Fatalf("%s: read a complete %d-byte body", resp.Proto, len(body))
+	}
+}

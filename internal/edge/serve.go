@@ -36,6 +36,7 @@ const RequestIDHeader = "X-Sailcdn-Request-Id"
 type requestInfo struct {
 	dist        *distribution
 	cacheStatus httpcache.CacheStatus
+	aborted     bool // the response was cut short: the connection must be aborted
 }
 
 func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -82,13 +83,20 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		x.dist = d
 		// A child edge applies the error pages itself (tier.go).
 		if tp, ok := normalPath(r.URL); ok {
-			x.cacheStatus = e.serveDistribution(vw, r, tp, d, rid, child)
+			res := e.serveDistribution(vw, r, tp, d, rid, child)
+			x.cacheStatus, x.aborted = res.Status, res.Aborted
 		} else {
 			writeText(vw, http.StatusBadRequest, msgBadPath)
 		}
 	}
 	mx.End(vw.status)
 	e.logAccess(start, r, vw, x)
+	if x.aborted {
+		// The origin failed mid-body: end the viewer's connection (HTTP/1) or stream (HTTP/2)
+		// without the end of the body, so that the viewer sees the response is incomplete;
+		// net/http and the HTTP/2 server treat this panic as exactly that request.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // logAccess writes the access-log line of a request the edge has answered.
@@ -102,7 +110,7 @@ func (e *Edge) logAccess(start time.Time, r *http.Request, vw *viewerWriter, x r
 // serveDistribution serves r from d's cache and origin. When the origin answers with a status that
 // has a custom error page (and this is not already the error page's own request), the answer is
 // held back and the page is served instead.
-func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, tp targetPath, d *distribution, rid string, errorPageRequest bool) httpcache.CacheStatus {
+func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, tp targetPath, d *distribution, rid string, errorPageRequest bool) httpcache.Result {
 	creq, path := e.cacheRequest(r, tp, d, rid)
 	// The origin exchange (and a wait for another request's fill) ends when the viewer leaves.
 	creq.Out = creq.Out.WithContext(r.Context())
@@ -122,9 +130,10 @@ func (e *Edge) serveDistribution(w *viewerWriter, r *http.Request, tp targetPath
 	}
 	d.prom.result(res.Status)
 	if held != nil && held.intercepted {
-		e.serveErrorPage(w, r, d, rid, held.status)
+		page := e.serveErrorPage(w, r, d, rid, held.status)
+		res.Aborted = page.Aborted
 	}
-	return res.Status
+	return res
 }
 
 // targetPath is a request's path in normal form (package uripath): decoded, for the path
@@ -185,7 +194,7 @@ func (e *Edge) cacheRequest(r *http.Request, tp targetPath, d *distribution, rid
 // the page is requested from the origin through the cache like any GET for its path (and so
 // cached), and sent with the configured responseCode, or with the original status when none is
 // configured. If the page itself cannot be had (not a 2xx), its own response goes out unchanged.
-func (e *Edge) serveErrorPage(w *viewerWriter, r *http.Request, d *distribution, rid string, status int) {
+func (e *Edge) serveErrorPage(w *viewerWriter, r *http.Request, d *distribution, rid string, status int) httpcache.Result {
 	page := d.errorPages[status]
 	code := page.responseCode
 	if code == 0 {
@@ -210,9 +219,9 @@ func (e *Edge) serveErrorPage(w *viewerWriter, r *http.Request, d *distribution,
 	tp, ok := normalPath(pr.URL)
 	if !ok {
 		writeText(w, http.StatusInternalServerError, msgBadPage)
-		return
+		return httpcache.Result{Status: httpcache.Error, StatusCode: http.StatusInternalServerError}
 	}
-	e.serveDistribution(w, pr, tp, d, rid, true)
+	return e.serveDistribution(w, pr, tp, d, rid, true)
 }
 
 // viewerWriter is the edge's view of the response: it adds Via and the request id to every final

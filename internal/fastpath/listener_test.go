@@ -596,3 +596,32 @@ func TestDeclineAfterWriteClosesTheConnection(t *testing.T) {
 		t.Fatalf("slow handler ran %d times; log %q", s.slow.Load(), s.logs.String())
 	}
 }
+
+// A Handler that panics with http.ErrAbortHandler aborts the connection as net/http does: what
+// it wrote and was still buffered is never sent, and the viewer sees the connection end without a
+// complete response; nothing is logged.
+func TestAbortHandlerPanicAbortsTheConnection(t *testing.T) {
+	for _, size := range []int{100, 2 * directWrite} {
+		s := newServer(t,
+			func(w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Length", fmt.Sprint(4*directWrite))
+				_, _ = w.Write(bytes.Repeat([]byte("x"), size))
+				panic(http.ErrAbortHandler)
+			},
+			func(w http.ResponseWriter, r *http.Request) {})
+		c := send(t, s.addr, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		got, err := io.ReadAll(c)
+		c.Close()
+		if err != nil {
+			t.Fatalf("%d bytes written: reading: %v", size, err)
+		}
+		if res, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(got)), nil); err == nil {
+			if _, err := io.ReadAll(res.Body); err == nil {
+				t.Fatalf("%d bytes written: the viewer read a complete response", size)
+			}
+		}
+		if s.logs.String() != "" {
+			t.Fatalf("logged %q", s.logs.String())
+		}
+	}
+}

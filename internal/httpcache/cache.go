@@ -166,6 +166,11 @@ type Result struct {
 	Status     CacheStatus
 	StatusCode int  // status code written to the viewer (0 if the viewer left before any)
 	Stored     bool // this request stored or freshened a response
+	// Aborted: the viewer's response was cut short after its header section went out (the
+	// origin failed mid-body). The caller must abort the viewer's connection rather than end
+	// the response normally — in an http.Handler, panic(http.ErrAbortHandler), as
+	// httputil.ReverseProxy does — because a chunked response ended cleanly would look complete.
+	Aborted bool
 }
 
 // Errors Serve returns (wrapped) after it has written an error response.

@@ -152,6 +152,7 @@ func (c *Cache) exchange(w http.ResponseWriter, r *Request, fetch Fetcher, o fil
 			return c.writeOriginError(w, readErr), fmt.Errorf("%w: %w", ErrOrigin, readErr)
 		}
 		if readErr != nil {
+			res.Aborted = d.viewerStarted()
 			return res, fmt.Errorf("%w: %w", ErrOrigin, readErr)
 		}
 		return res, nil
@@ -270,7 +271,7 @@ func (c *Cache) passUnsafe(w http.ResponseWriter, r *Request, fetch Fetcher) (Re
 	d := &delivery{c: c, buffering: true, limit: c.maxBuffered}
 	d.setViewer(w)
 	if err := d.copyBody(resp.Body); err != nil {
-		return Result{Status: Pass, StatusCode: resp.StatusCode}, fmt.Errorf("%w: %w", ErrOrigin, err)
+		return Result{Status: Pass, StatusCode: resp.StatusCode, Aborted: true}, fmt.Errorf("%w: %w", ErrOrigin, err)
 	}
 	res := Result{Status: Pass, StatusCode: resp.StatusCode}
 	if d.buffering {
@@ -313,6 +314,7 @@ func (c *Cache) forward(w http.ResponseWriter, viewerReq *http.Request, resp *ht
 	d := &delivery{c: c}
 	d.setViewer(w)
 	if err := d.copyBody(resp.Body); err != nil && !errors.Is(err, errViewerLeft) {
+		res.Aborted = true
 		return res, fmt.Errorf("%w: %w", ErrOrigin, err)
 	}
 	return res, nil

@@ -39,3 +39,6 @@ func (c *tapConn) Write(p []byte) (int, error) {
 	c.l.Written.Add(int64(n))
 	return n, err
 }
+
+// Unwrap gives the tests that need the socket itself (to reset it) the connection below the tap.
+func (c *tapConn) Unwrap() net.Conn { return c.Conn }
