@@ -92,8 +92,16 @@ type Config struct {
 	// Parent is another sailcdn edge of the same store that this edge fetches its misses from
 	// instead of the origins (tier.go; see ParseParent). nil: the origins.
 	Parent *url.URL
-	Logger *slog.Logger
+	// ViewerWriteTimeout bounds every write to a viewer: a viewer that takes nothing for this
+	// long (at most 256 KiB per write) is cut off, and only that viewer; a slow one that keeps
+	// reading is not, whatever the body's size. Default DefaultViewerWriteTimeout; negative: none.
+	ViewerWriteTimeout time.Duration
+	Logger             *slog.Logger
 }
+
+// DefaultViewerWriteTimeout is Config.ViewerWriteTimeout's default (CloudFront's default origin
+// response timeout is also 30 s).
+const DefaultViewerWriteTimeout = 30 * time.Second
 
 // Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
 // NewServer, so that metering sees the connections), run Run, and Close it after the HTTP server
@@ -113,12 +121,13 @@ type Edge struct {
 	handler   http.Handler
 	noFast    bool
 
-	certs     CertificateSource
-	tlsBase   *tls.Config
-	tlsHosts  atomic.Pointer[tlsHosts]
-	tlsStats  *tlsMetrics
-	redirect  string
-	httpsPort atomic.Int32 // the TLS port redirects point to; 0: none
+	certs              CertificateSource
+	tlsBase            *tls.Config
+	tlsHosts           atomic.Pointer[tlsHosts]
+	tlsStats           *tlsMetrics
+	redirect           string
+	httpsPort          atomic.Int32 // the TLS port redirects point to; 0: none
+	viewerWriteTimeout time.Duration
 
 	fastMu sync.Mutex           // guards fast
 	fast   []*fastpath.Listener // every fast-path listener made by Listener
@@ -180,6 +189,12 @@ func New(cfg Config) (*Edge, error) {
 	}
 	if e.poll <= 0 {
 		e.poll = DefaultPollInterval
+	}
+	switch e.viewerWriteTimeout = cfg.ViewerWriteTimeout; {
+	case e.viewerWriteTimeout == 0:
+		e.viewerWriteTimeout = DefaultViewerWriteTimeout
+	case e.viewerWriteTimeout < 0:
+		e.viewerWriteTimeout = 0
 	}
 	name := cfg.Name
 	if name == "" {
@@ -272,11 +287,17 @@ func (e *Edge) Instrument(srv *http.Server) { e.meter.Instrument(srv) }
 
 // NewServer returns an http.Server for the edge: Handler, the meter's hooks and timeouts fit for
 // viewers on the Internet. Serve it on Listener(ln, srv).
+//
+// Its WriteTimeout is the viewer write timeout: net/http (and the fast path) set it as each
+// request begins, which bounds the writes net/http makes itself (a 400, "100 Continue"), and the
+// edge moves it forward before each write of a response (viewerWriter), so that it bounds every
+// write, not the response as a whole.
 func (e *Edge) NewServer() *http.Server {
 	srv := &http.Server{
 		Handler:           e.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		WriteTimeout:      e.viewerWriteTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
 	}

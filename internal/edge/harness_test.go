@@ -72,8 +72,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, db: db, dbPath: dbPath, edge: e, meter: cfg.Meter, cacheClock: cacheClock}
+	// The server the edge ships (NewServer): its timeouts and the meter's hooks.
 	h.srv = httptest.NewUnstartedServer(e.Handler())
-	e.Instrument(h.srv.Config)
+	h.srv.Config = e.NewServer()
 	h.tap = &metertest.TapListener{Listener: h.srv.Listener}
 	h.srv.Listener = e.Listener(h.tap, h.srv.Config)
 	h.srv.Start()

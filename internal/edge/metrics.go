@@ -57,6 +57,8 @@ func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache, fast func
 			stat(func(s httpcache.Stats) float64 { return float64(s.Entries) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_cache_collapsed_total", Help: "Requests that waited for another request's origin fetch."},
 			stat(func(s httpcache.Stats) float64 { return float64(s.Collapsed) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sailcdn_cache_inflight_bytes", Help: "Bytes held by origin fills in progress (bounded by the cache's in-flight budget)."},
+			stat(func(s httpcache.Stats) float64 { return float64(s.InFlight) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_edge_fastpath_requests_total",
 			Help: "Requests answered by the HTTP/1.1 fast path (cache hits served without net/http)."},
 			func() float64 { return float64(fast().Served) }),

@@ -52,7 +52,10 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if child {
 		r = r.WithContext(context.WithValue(r.Context(), tierChainKey{}, chain))
 	}
-	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid}
+	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid, writeTimeout: e.viewerWriteTimeout}
+	// A fresh write deadline for everything this request writes, net/http's own writes included
+	// ("100 Continue"): the one left by the connection's previous request may have passed.
+	vw.extendDeadline()
 	switch {
 	case loop:
 		writeText(vw, http.StatusLoopDetected, msgLoop)
@@ -225,11 +228,18 @@ func (e *Edge) serveErrorPage(w *viewerWriter, r *http.Request, d *distribution,
 }
 
 // viewerWriter is the edge's view of the response: it adds Via and the request id to every final
-// response, can replace a 2xx status (error pages), and records status and body size.
+// response, can replace a 2xx status (error pages), records status and body size, and bounds each
+// write to the viewer by the viewer write timeout (see Write).
 type viewerWriter struct {
 	http.ResponseWriter
 	via, requestID string
 	rewrite        int // when non-zero, a 2xx status is replaced by it
+	// writeTimeout bounds each write to the viewer (0: none). fresh: the deadline in place is
+	// the one the server set as the request began (the fast path's hits), good for the first
+	// piece; later pieces get their own.
+	writeTimeout time.Duration
+	fresh        bool
+	rc           *http.ResponseController
 	// One-element values for Via (when the response has none) and the request id, so that
 	// adding them allocates nothing; their capacity is 1, so a writer that appends copies.
 	viaValue, ridValue [1]string
@@ -242,6 +252,9 @@ type viewerWriter struct {
 func (w *viewerWriter) WriteHeader(code int) {
 	if w.wroteHeader {
 		return
+	}
+	if code >= 200 && !w.fresh {
+		w.extendDeadline()
 	}
 	if code >= 200 {
 		h := w.Header()
@@ -261,13 +274,45 @@ func (w *viewerWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// writePiece is the most one write to the viewer carries: a viewer must take this much within
+// the write timeout (8.7 KB/s for the default 30 s), or be cut off.
+const writePiece = 256 << 10
+
+// Write sends p in pieces of at most writePiece, each with a write deadline writeTimeout ahead:
+// a viewer that stops reading is cut off after the timeout, one that reads slowly is not, and a
+// long body is never bounded as a whole.
 func (w *viewerWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	return n, err
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), writePiece)]
+		if w.fresh {
+			w.fresh = false
+		} else {
+			w.extendDeadline()
+		}
+		m, err := w.ResponseWriter.Write(piece)
+		n += m
+		w.bytes += int64(m)
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// extendDeadline sets the connection's (or HTTP/2 stream's) write deadline writeTimeout from now.
+func (w *viewerWriter) extendDeadline() {
+	if w.writeTimeout <= 0 {
+		return
+	}
+	if w.rc == nil {
+		w.rc = http.NewResponseController(w.ResponseWriter)
+	}
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
 }
 
 func (w *viewerWriter) Flush() {

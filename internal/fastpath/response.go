@@ -81,6 +81,12 @@ func (w *response) idle() {
 	}
 }
 
+// SetWriteDeadline sets the connection's write deadline, as net/http's response writer does for
+// http.ResponseController: a handler can bound each of its writes rather than the response.
+func (w *response) SetWriteDeadline(t time.Time) error {
+	return w.conn.SetWriteDeadline(t)
+}
+
 func (w *response) Header() http.Header {
 	w.touched = true
 	return w.header

@@ -19,6 +19,7 @@ import (
 const (
 	DefaultMaxBytes        = 256 << 20
 	DefaultMaxBufferedBody = 8 << 20
+	DefaultMaxInFlight     = 64 << 20
 )
 
 // Config configures a Cache. The zero value is usable.
@@ -28,9 +29,13 @@ type Config struct {
 	// Default 256 MiB.
 	MaxBytes int64
 	// MaxBufferedBody is the largest body the cache buffers in memory, and so the largest it
-	// stores. Larger bodies are streamed to the viewer as they arrive from the origin and are not
-	// stored. Default 8 MiB.
+	// stores: the most one origin fetch holds. Larger bodies are streamed to the viewer as they
+	// arrive from the origin and are not stored. Default 8 MiB.
 	MaxBufferedBody int64
+	// MaxInFlight bounds the bytes all fills in progress hold together (bodies being read for
+	// storage and for the viewers that follow them, see fill.go). A fill that would exceed it
+	// gives up storing its body. Default 64 MiB.
+	MaxInFlight int64
 	// Now is the clock for every age and freshness computation. nil means time.Now. It should
 	// agree with the origins' clocks (their Date fields): an offset clock makes apparent_age
 	// (RFC 9111 §4.2.3) large and every response arrive stale.
@@ -191,12 +196,15 @@ type Stats struct {
 	Errors      int64
 	Passes      int64
 	Collapsed   int64 // requests that waited for another request's origin fetch instead of their own
+	InFlight    int64 // bytes held now by fills in progress (bounded by Config.MaxInFlight)
 }
 
 // Cache is an RFC 9111 shared cache. It is safe for concurrent use.
 type Cache struct {
 	maxBytes    int64
 	maxBuffered int64
+	maxInFlight int64
+	inflight    atomic.Int64 // bytes held by fills in progress
 	now         func() time.Time
 	log         *slog.Logger
 
@@ -210,7 +218,7 @@ type Cache struct {
 	flightsMu sync.Mutex // guards flights
 	flights   map[flightKey]*flight
 
-	background sync.WaitGroup // stale-while-revalidate revalidations
+	background sync.WaitGroup // stale-while-revalidate revalidations and fills
 
 	hits, misses, refreshHits, errors, passes, collapsed atomic.Int64
 }
@@ -220,6 +228,7 @@ func New(cfg Config) *Cache {
 	c := &Cache{
 		maxBytes:    cfg.MaxBytes,
 		maxBuffered: cfg.MaxBufferedBody,
+		maxInFlight: cfg.MaxInFlight,
 		now:         cfg.Now,
 		log:         cfg.Logger,
 		flights:     make(map[flightKey]*flight),
@@ -229,6 +238,9 @@ func New(cfg Config) *Cache {
 	}
 	if c.maxBuffered <= 0 {
 		c.maxBuffered = DefaultMaxBufferedBody
+	}
+	if c.maxInFlight <= 0 {
+		c.maxInFlight = DefaultMaxInFlight
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -277,6 +289,7 @@ func (c *Cache) Stats() Stats {
 		Errors:      c.errors.Load(),
 		Passes:      c.passes.Load(),
 		Collapsed:   c.collapsed.Load(),
+		InFlight:    c.inflight.Load(),
 	}
 }
 

@@ -65,14 +65,30 @@
 //
 // Concurrent requests that need the origin for the same URI, method and key share one origin
 // exchange: the first fetches on context.WithoutCancel of its viewer's context, so a viewer that
-// hangs up does not cancel the fill; the others wait and then read the stored response, or fetch
-// for themselves when the response could not be stored. Storage is one otter (W-TinyLFU) cache
-// weighted in bytes (headers + body + overhead) with MaximumWeight = Config.MaxBytes; entries are
-// grouped per URI, so invalidation is one delete. Bodies up to Config.MaxBufferedBody are read
-// into memory (streamed to the first viewer as they arrive); a longer body is streamed to the
-// viewer with a flush per 32 KiB chunk and not stored — it is never buffered whole. Purge moves
-// the namespace's generation (part of every storage key), so nothing older is visible from that
-// instant, then deletes the old entries.
+// hangs up does not cancel the fill. When the response may be stored, its body is read by a fill
+// on a goroutine of its own, at the origin's pace and never at a viewer's: the first viewer and
+// every one that joins meanwhile follow it as it arrives, each at its own pace (a follower gets
+// the shared header section — no Set-Cookie, Age computed — and X-Cache Hit). A viewer that stops
+// reading therefore delays nobody; its own write deadline (the edge's) cuts it off. When the
+// response may not be stored, the waiters fetch for themselves.
+//
+// Bytes in flight are bounded (fill.go): a fill holds at most Config.MaxBufferedBody (the body
+// kept whole for storage), and all fills together at most Config.MaxInFlight (plus one 32 KiB
+// read per fill). A response declared larger than MaxBufferedBody is not shared: each viewer
+// streams its own origin response (a flush per 32 KiB chunk), and it is never buffered whole or
+// stored. A fill whose body outgrows MaxBufferedBody, or that would exceed MaxInFlight, gives up
+// storing: viewers not yet following fetch for themselves, and those following get a stream read
+// at the fastest one's pace, which cuts off (Result.Aborted) any that falls MaxBufferedBody
+// behind it (one read behind under MaxInFlight pressure) — a slow viewer never paces the others.
+//
+// Storage is one otter (W-TinyLFU) cache weighted in bytes (headers + body + overhead) with
+// MaximumWeight = Config.MaxBytes; entries are grouped per URI (its escaped path in normal form),
+// so invalidation is one delete. Purge moves the namespace's generation (part of every storage
+// key), so nothing older is visible from that instant, then deletes the old entries.
+//
+// A response whose body fails after its header section went out is reported as Result.Aborted:
+// the caller must abort the viewer's connection (a chunked response ended cleanly would look
+// complete). Nothing truncated is ever stored.
 //
 // # Not implemented (by choice)
 //

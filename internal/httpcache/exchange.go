@@ -55,11 +55,16 @@ func (c *Cache) exchange(w http.ResponseWriter, r *Request, fetch Fetcher, o fil
 	viewerReq := r.Out
 	ctx := viewerReq.Context()
 	finish := func(flightOutcome, error) {}
+	handedToFill := false
 	if o.flight != nil {
 		// The fill serves every waiter, so no single viewer's cancellation may end it.
 		ctx = context.WithoutCancel(ctx)
 		finish = func(out flightOutcome, err error) { c.finish(o.fk, o.flight, out, err) }
-		defer finish(flightNotStored, nil) // in case of panic or an early return below
+		defer func() {
+			if !handedToFill {
+				finish(flightNotStored, nil) // in case of panic or an early return below
+			}
+		}()
 	}
 	out := viewerReq.Clone(ctx)
 	for _, f := range viewerOnlyFields {
@@ -86,7 +91,11 @@ func (c *Cache) exchange(w http.ResponseWriter, r *Request, fetch Fetcher, o fil
 		}
 		return c.writeOriginError(w, err), err
 	}
-	defer resp.Body.Close()
+	defer func() {
+		if !handedToFill {
+			resp.Body.Close()
+		}
+	}()
 	sh := sanitizeHeader(resp.Header)
 
 	if e := o.validating; e != nil {
@@ -121,55 +130,116 @@ func (c *Cache) exchange(w http.ResponseWriter, r *Request, fetch Fetcher, o fil
 		return c.forward(w, viewerReq, resp, sh, st, true)
 	}
 
-	// Storable: read the body into memory (it fits MaxBufferedBody, or is of unknown length),
-	// and give the viewer what it asked for: a 304 right away if its own validators match, the
-	// stored entry afterwards if it wants a range, else the body as it streams in.
-	d := &delivery{c: c, buffering: true, limit: c.maxBuffered, onOverflow: func() { finish(flightNotStored, nil) }}
-	if resp.ContentLength > 0 {
-		d.buf = make([]byte, 0, resp.ContentLength)
-	}
-	viewerMode, code := viewerNone, resp.StatusCode
+	// Storable (it fits MaxBufferedBody, or is of unknown length): a fill reads the body into
+	// memory on its own goroutine, and the viewer — like every waiter of the flight — follows it
+	// as it arrives (fill.go).
+	entryInput := entryInput{method: o.storeMethod, key: r.Key, reqHeader: viewerReq.Header, info: &info}
+	proto := newEntry(entryInput)
+	fl := c.newFill(fillInput{
+		status: resp.StatusCode, st: st, header: sh, proto: proto, body: resp.Body, sizeHint: resp.ContentLength,
+		entryOfBody: func(body []byte) *entry {
+			in := entryInput
+			in.body = body
+			return newEntry(in)
+		},
+		store: func(e *entry) bool {
+			stored := c.insert(o.rk, e, viewerReq.Header, o.validating)
+			if stored {
+				finish(flightStored, nil)
+			} else {
+				finish(flightNotStored, nil)
+			}
+			return stored
+		},
+		abandon: func() { finish(flightNotStored, nil) },
+	})
+	var leader *subscriber
 	if w != nil {
-		switch {
-		case hasViewerConditional(viewerReq.Header) && notModified(viewerReq.Method, viewerReq.Header, validatorsOf(&info), responseTime):
-			writeNotModifiedFrom(w, sh, st)
-			code = http.StatusNotModified
-		case hasRange(viewerReq.Header):
-			viewerMode = viewerDeferred
-			d.startViewer = func() http.ResponseWriter { writeForwardHeader(w, sh, st, resp.StatusCode); return w }
-		default:
-			viewerMode = viewerTee
-			writeForwardHeader(w, sh, st, resp.StatusCode)
-			d.setViewer(w)
+		leader, _ = fl.subscribe() // a new fill accepts its first subscriber
+	}
+	if o.flight != nil {
+		c.publish(o.fk, o.flight, fl)
+	}
+	handedToFill = true
+	fl.start()
+	if w == nil {
+		return Result{Status: st}, nil
+	}
+	return c.serveFill(w, viewerReq, fl, leader, true), nil
+}
+
+// serveFill answers a viewer from a fill, as its body arrives. The leader (whose request fetched
+// it) gets the origin's header section and X-Cache Miss (Error for an error status); a follower
+// gets the section the cache shares (no Set-Cookie, Age computed) and Hit. A viewer's own
+// validators are answered with 304 at once; a viewer that wants a range waits for the stored
+// response (or, if it is not stored after all, gets the whole body).
+func (c *Cache) serveFill(w http.ResponseWriter, req *http.Request, fl *fill, s *subscriber, leader bool) Result {
+	st, hdr := Hit, fl.in.proto.header
+	if leader {
+		st, hdr = fl.in.st, fl.in.header
+	}
+	res := Result{Status: st, StatusCode: fl.in.status}
+	now := c.now()
+	ctx := req.Context()
+	// A viewer that gets no body from the fill returns once the fill has settled, so that what
+	// it fetched is stored by the time its response is complete.
+	settle := func() {
+		fl.unsubscribe(s)
+		fl.settled(ctx)
+		fl.mu.Lock()
+		res.Stored = leader && fl.stored
+		fl.mu.Unlock()
+	}
+	if hasViewerConditional(req.Header) && notModified(req.Method, req.Header, fl.in.proto.validators(), now) {
+		writeNotModifiedFrom(w, hdr, st)
+		res.StatusCode = http.StatusNotModified
+		settle()
+		return res
+	}
+	if hasRange(req.Header) {
+		if !fl.settled(ctx) {
+			fl.unsubscribe(s)
+			res.StatusCode = 0
+			return res
+		}
+		fl.mu.Lock()
+		e, stored := fl.entry, fl.stored
+		fl.mu.Unlock()
+		if stored {
+			fl.unsubscribe(s)
+			out := c.serveStored(w, req, e, st)
+			out.Stored = leader
+			return out
 		}
 	}
-	readErr := d.copyBody(resp.Body)
-	if readErr != nil || !d.buffering {
-		// The body failed or outgrew the buffer: nothing is stored.
-		finish(flightNotStored, nil)
-		res := Result{Status: st, StatusCode: code}
-		if readErr != nil && !d.viewerStarted() && viewerMode == viewerDeferred {
-			return c.writeOriginError(w, readErr), fmt.Errorf("%w: %w", ErrOrigin, readErr)
-		}
-		if readErr != nil {
-			res.Aborted = d.viewerStarted()
-			return res, fmt.Errorf("%w: %w", ErrOrigin, readErr)
-		}
-		return res, nil
-	}
-	e := newEntry(entryInput{method: o.storeMethod, key: r.Key, reqHeader: viewerReq.Header, info: &info, body: d.buf})
-	stored := c.insert(o.rk, e, viewerReq.Header, o.validating)
-	if stored {
-		finish(flightStored, nil)
+	if leader {
+		writeForwardHeader(w, hdr, st, fl.in.status)
 	} else {
-		finish(flightNotStored, nil)
+		h := w.Header()
+		for k, v := range hdr {
+			if k != "Content-Length" {
+				h[k] = v
+			}
+		}
+		if v, ok := fl.in.header["Content-Length"]; ok {
+			h["Content-Length"] = v
+		}
+		h["Age"] = ageValue(fl.in.proto.currentAge(now))
+		h["X-Cache"] = xCacheValues[st]
+		w.WriteHeader(fl.in.status)
 	}
-	if viewerMode == viewerDeferred {
-		res := c.serveStored(w, viewerReq, e, st)
-		res.Stored = stored
-		return res, nil
+	if !bodyAllowed(fl.in.status) {
+		settle()
+		return res
 	}
-	return Result{Status: st, StatusCode: code, Stored: stored}, nil
+	err := fl.deliver(ctx, w, s)
+	fl.mu.Lock()
+	res.Stored = leader && fl.stored
+	fl.mu.Unlock()
+	if err != nil && !errors.Is(err, errViewerLeft) {
+		res.Aborted = true
+	}
+	return res
 }
 
 type freshenInput struct {
@@ -268,7 +338,7 @@ func (c *Cache) passUnsafe(w http.ResponseWriter, r *Request, fetch Fetcher) (Re
 		return c.forward(w, r.Out, resp, sh, Pass, false)
 	}
 	writeForwardHeader(w, sh, Pass, resp.StatusCode)
-	d := &delivery{c: c, buffering: true, limit: c.maxBuffered}
+	d := &delivery{buffering: true, limit: c.maxBuffered}
 	d.setViewer(w)
 	if err := d.copyBody(resp.Body); err != nil {
 		return Result{Status: Pass, StatusCode: resp.StatusCode, Aborted: true}, fmt.Errorf("%w: %w", ErrOrigin, err)
@@ -311,7 +381,7 @@ func (c *Cache) forward(w http.ResponseWriter, viewerReq *http.Request, resp *ht
 	if !bodyAllowed(resp.StatusCode) || viewerReq.Method == http.MethodHead {
 		return res, nil
 	}
-	d := &delivery{c: c}
+	d := &delivery{}
 	d.setViewer(w)
 	if err := d.copyBody(resp.Body); err != nil && !errors.Is(err, errViewerLeft) {
 		res.Aborted = true
@@ -355,39 +425,25 @@ func writeNotModifiedFrom(w http.ResponseWriter, sh http.Header, st CacheStatus)
 	w.WriteHeader(http.StatusNotModified)
 }
 
-type viewerMode uint8
-
-const (
-	viewerNone     viewerMode = iota // no viewer, or it has been answered already
-	viewerTee                        // the body streams to the viewer while it is buffered
-	viewerDeferred                   // the viewer is answered from the stored entry afterwards
-)
-
 // errViewerLeft stops a streaming-only copy whose viewer went away: nobody needs the bytes.
 var errViewerLeft = errors.New("httpcache: viewer left during streaming")
 
 // chunkPool holds copy buffers for streaming bodies.
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// delivery copies an origin body to the viewer (flushing each chunk, so large bodies stream)
-// and, while buffering, into memory for storage, up to limit bytes.
+// delivery copies an origin body that is not shared to its one viewer (flushing each chunk, so
+// large bodies stream) and, while buffering, into memory for storage, up to limit bytes.
 type delivery struct {
-	c           *Cache
-	w           http.ResponseWriter // nil: no viewer, or it went away
-	rc          *http.ResponseController
-	started     bool
-	buffering   bool
-	buf         []byte
-	limit       int64
-	onOverflow  func()                     // the body outgrew limit: storage abandoned
-	startViewer func() http.ResponseWriter // deferred viewer: start its full response on overflow
+	w         http.ResponseWriter // nil: no viewer, or it went away
+	rc        *http.ResponseController
+	buffering bool
+	buf       []byte
+	limit     int64
 }
 
 func (d *delivery) setViewer(w http.ResponseWriter) {
-	d.w, d.rc, d.started = w, http.NewResponseController(w), true
+	d.w, d.rc = w, http.NewResponseController(w)
 }
-
-func (d *delivery) viewerStarted() bool { return d.started }
 
 func (d *delivery) copyBody(body io.Reader) error {
 	bp := chunkPool.Get().(*[]byte)
@@ -421,18 +477,7 @@ func (d *delivery) copyBody(body io.Reader) error {
 	}
 }
 
-// overflow abandons storage; a deferred viewer is switched to the streamed full response,
-// starting with what was buffered so far.
+// overflow abandons storage.
 func (d *delivery) overflow() {
-	buffered := d.buf
 	d.buffering, d.buf = false, nil
-	if d.onOverflow != nil {
-		d.onOverflow()
-	}
-	if d.startViewer != nil && !d.started {
-		d.setViewer(d.startViewer())
-		if _, err := d.w.Write(buffered); err != nil {
-			d.w = nil
-		}
-	}
 }

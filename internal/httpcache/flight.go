@@ -8,7 +8,9 @@ import (
 
 // Request collapsing: concurrent requests that need the origin for the same stored resource and
 // key share one origin exchange (a "flight"). The first becomes the leader and fetches on a
-// context detached from its viewer; the others wait, then look the cache up again.
+// context detached from its viewer; the others wait. When the response may be stored, its body is
+// read by a fill (fill.go) that the leader and the waiters all follow as it arrives; otherwise
+// the waiters look the cache up again once the flight is done.
 
 type flightKey struct {
 	rk     resourceKey
@@ -30,7 +32,11 @@ const (
 )
 
 type flight struct {
+	// started is closed when the flight's body begins to arrive (fill is then set) or when the
+	// flight is done, whichever comes first: waiters may then follow the fill as it arrives.
+	started chan struct{}
 	done    chan struct{}
+	fill    *fill // set before started is closed, if a shared fill began
 	outcome flightOutcome
 	err     error
 }
@@ -42,9 +48,20 @@ func (c *Cache) joinFlight(k flightKey) (*flight, bool) {
 	if f, ok := c.flights[k]; ok {
 		return f, false
 	}
-	f := &flight{done: make(chan struct{})}
+	f := &flight{started: make(chan struct{}), done: make(chan struct{})}
 	c.flights[k] = f
 	return f, true
+}
+
+// publish lets the flight's waiters follow fl as its body arrives.
+func (c *Cache) publish(k flightKey, f *flight, fl *fill) {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	if c.flights[k] != f {
+		return // already finished
+	}
+	f.fill = fl
+	close(f.started)
 }
 
 // finish publishes the outcome and releases the waiters. Only the first call has an effect, so
@@ -58,6 +75,9 @@ func (c *Cache) finish(k flightKey, f *flight, outcome flightOutcome, err error)
 	}
 	delete(c.flights, k)
 	f.outcome, f.err = outcome, err
+	if f.fill == nil {
+		close(f.started)
+	}
 	close(f.done)
 }
 

@@ -148,6 +148,18 @@ func (c *Cache) serveFromStorage(w http.ResponseWriter, r *Request, fetch Fetche
 		}
 		c.collapsed.Add(1)
 		select {
+		case <-f.started:
+		case <-req.Context().Done():
+			return Result{Status: Miss}, fmt.Errorf("%w: %w", ErrViewerGone, context.Cause(req.Context()))
+		}
+		// The body is arriving: follow it, at this viewer's own pace, if it is the variant this
+		// request selects (RFC 9111 §4.1) and the fill still holds it from its first byte.
+		if fl := f.fill; fl != nil && fl.in.proto.varyMatches(req.Header) {
+			if s, ok := fl.subscribe(); ok {
+				return c.serveFill(w, req, fl, s, false), nil
+			}
+		}
+		select {
 		case <-f.done:
 		case <-req.Context().Done():
 			return Result{Status: Miss}, fmt.Errorf("%w: %w", ErrViewerGone, context.Cause(req.Context()))

@@ -1,0 +1,95 @@
+package edge
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sailcdn/sailcdn/internal/httpcache"
+	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
+)
+
+// dialTiny connects to addr with a 4 KiB receive buffer, so that a viewer that does not read
+// stalls the server's writes after a few kilobytes.
+func dialTiny(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// A viewer that stops reading is cut off after the viewer write timeout, and only that viewer: the
+// others get the object meanwhile, from the same single origin fetch (issue 9, defect 1). Before,
+// the stalled viewer led the fetch, every other viewer waited on it, and nothing ever cut it off.
+func TestStalledViewerIsCutOffAloneAfterTheWriteTimeout(t *testing.T) {
+	for _, fast := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fast path %v", fast), func(t *testing.T) {
+			const size = 6 << 20
+			var log syncBuffer
+			h := newHarness(t, func(c *Config) {
+				c.NoFastPath = !fast
+				c.ViewerWriteTimeout = time.Second
+				c.AccessLog = &log
+				c.Cache = httpcache.New(httpcache.Config{MaxBufferedBody: 8 << 20})
+			})
+			body := strings.Repeat("0123456789abcdef", size/16)
+			o := h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "max-age=600")
+				w.Header().Set("Content-Length", fmt.Sprint(size))
+				io.WriteString(w, body)
+			})
+			h.distribution("site", "web", nil)
+			addr := h.srv.Listener.Addr().String()
+
+			stalled := dialTiny(t, addr)
+			if _, err := io.WriteString(stalled, "GET /big HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			wait.Until(t, 2*time.Second, "the stalled viewer's request to reach the origin", func() bool { return o.hits.Load() == 1 })
+
+			start := time.Now()
+			if r := h.get("site.cdn.test", "/big"); r.status != 200 || r.body != body {
+				t.Fatalf("second viewer: %d, %d bytes", r.status, len(r.body))
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Fatalf("the second viewer waited %s for the stalled one", took)
+			}
+			// The stalled viewer's request ends (its line is logged) without it reading anything.
+			wait.Until(t, 5*time.Second, "the stalled viewer to be cut off", func() bool {
+				return strings.Count(log.String(), "\n") >= 2
+			})
+			if took := time.Since(start); took < 900*time.Millisecond {
+				t.Fatalf("cut off after %s, before the 1 s write timeout", took)
+			}
+			_ = stalled.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(stalled), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			if err == nil || n >= size {
+				t.Fatalf("the stalled viewer read %d bytes, err %v: want its connection cut short", n, err)
+			}
+			if third := h.get("site.cdn.test", "/big"); third.xcache() != "Hit" || o.hits.Load() != 1 {
+				t.Fatalf("third viewer: %s, origin hits %d; want the stored object", third.xcache(), o.hits.Load())
+			}
+		})
+	}
+}
