@@ -325,18 +325,92 @@ func TestMeteringAttributesKeepAliveBytesPerRequest(t *testing.T) {
 		want[id].BytesFromViewers += c.wrote - wrote
 		want[id].BytesToViewers += c.nread - read
 		want[id].BytesDownloaded += c.nread - read
-		// The next request waits until this one is booked: net/http may read the first bytes of a
-		// request that arrives earlier before the previous one is accounted (the documented
-		// approximation, which moves bytes between two requests but keeps totals exact).
-		wait.Until(t, 3*time.Second, "request booked", func() bool {
-			return viewerSide(meter.Sum(h.meter.Pending(), id)) == *want[id]
-		})
 	}
 	c.c.Close()
 	wait.Until(t, 3*time.Second, "per-distribution bytes on one connection", func() bool {
 		p := h.meter.Pending()
 		return viewerSide(meter.Sum(p, a.ID)) == *want[a.ID] && viewerSide(meter.Sum(p, b.ID)) == *want[b.ID]
 	})
+}
+
+// Pipelined requests of two distributions, sent in one write — fast-path hits, then a hand-off to
+// net/http with an upload, then hits again — are each booked to their own distribution, to the
+// byte (issue 9, defect 8): what the viewer sent and received for each, and what the upload sent
+// to the origin.
+func TestMeteringBooksPipelinedRequestsToTheirOwnDistribution(t *testing.T) {
+	for _, fast := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fast path %v", fast), func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.NoFastPath = !fast })
+			web := h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+				n, _ := io.Copy(io.Discard, r.Body)
+				w.Header().Set("Cache-Control", "max-age=300")
+				fmt.Fprintf(w, "%s %s %d", r.Method, r.URL.Path, n)
+			})
+			a := h.distribution("site", "web", nil)
+			b := h.distribution("other", "web", nil)
+			addr := h.srv.Listener.Addr().String()
+			settle(t, addr, "GET /hit HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
+			settle(t, addr, "GET /hit HTTP/1.1\r\nHost: other.cdn.test\r\n\r\n")
+			// Both distributions' origin fetches are over: what the origin reads from now on is the
+			// upload's.
+			wait.Until(t, 3*time.Second, "the fills' bytes to the origin counted", func() bool {
+				p := h.meter.Pending()
+				return meter.Sum(p, a.ID).BytesToOrigin+meter.Sum(p, b.ID).BytesToOrigin == web.tap.Read.Load()
+			})
+			originBefore := web.tap.Read.Load()
+			before := map[string]meter.Usage{a.ID: meter.Sum(h.meter.Pending(), a.ID), b.ID: meter.Sum(h.meter.Pending(), b.ID)}
+
+			requests := []struct{ id, raw string }{
+				{a.ID, "GET /hit HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n"},
+				{b.ID, "GET /hit HTTP/1.1\r\nHost: other.cdn.test\r\nUser-Agent: a-longer-head-for-b\r\n\r\n"},
+				{a.ID, "POST /upload HTTP/1.1\r\nHost: site.cdn.test\r\nContent-Length: 13\r\n\r\nthirteen byte"},
+				{b.ID, "GET /hit HTTP/1.1\r\nHost: other.cdn.test\r\n\r\n"},
+				{a.ID, "GET /hit HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n"},
+			}
+			var all strings.Builder
+			want := map[string]meter.Usage{a.ID: before[a.ID], b.ID: before[b.ID]}
+			for _, r := range requests {
+				all.WriteString(r.raw)
+				u := want[r.id]
+				u.Requests++
+				u.BytesFromViewers += int64(len(r.raw))
+				want[r.id] = u
+			}
+			c := h.rawDial()
+			c.send(all.String())
+			consumed := func() int64 { return c.nread - int64(c.br.Buffered()) }
+			for _, r := range requests {
+				start := consumed()
+				method, _, _ := strings.Cut(r.raw, " ")
+				if resp, _ := c.readResponse(method); resp.StatusCode != 200 {
+					t.Fatalf("%q: %d", r.raw, resp.StatusCode)
+				}
+				u := want[r.id]
+				u.BytesToViewers += consumed() - start
+				if method == http.MethodGet {
+					u.BytesDownloaded += consumed() - start
+				}
+				want[r.id] = u
+			}
+			c.c.Close()
+			wait.For(t, 3*time.Second, "each distribution's bytes", func() error {
+				// The hits never reach the origin; the upload is a's, to the origin and as uploaded.
+				toOrigin := web.tap.Read.Load() - originBefore
+				wa := want[a.ID]
+				wa.BytesToOrigin += toOrigin
+				wa.BytesUploaded += toOrigin
+				for id, w := range map[string]meter.Usage{a.ID: wa, b.ID: want[b.ID]} {
+					if got := meter.Sum(h.meter.Pending(), id); got != w {
+						return fmt.Errorf("%s: got %+v, want %+v", id, got, w)
+					}
+				}
+				if toOrigin < 13 {
+					return fmt.Errorf("the origin read %d bytes of the upload", toOrigin)
+				}
+				return nil
+			})
+		})
+	}
 }
 
 // viewerSide is u without the bytes sent to origins, for tests about the viewers' connections.

@@ -28,7 +28,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := &conn{Conn: c, m: l.m}
+	mc := &conn{Conn: c, m: l.m, fr: newRequestFramer(), pending: []int64{0}}
 	l.m.conns.Store(mc, struct{}{})
 	return mc, nil
 }
@@ -40,22 +40,41 @@ type conn struct {
 	net.Conn
 	m *Meter
 
-	// Bytes read and written since the last attribution. Only the connection's own goroutines
-	// add; settle swaps them out.
-	read, written atomic.Int64
+	// Bytes written since the last attribution. Only the connection's own goroutines add;
+	// settle swaps them out.
+	written atomic.Int64
 
-	mu       sync.Mutex // guards owner, download and hijacked; serialises attributions
-	owner    string     // distribution of the request being served; "" between requests
-	download bool       // the request being served is a GET, HEAD or OPTIONS (BytesDownloaded)
-	hijacked bool       // handed to another protocol (h2c): its bytes are never attributed here
+	mu sync.Mutex // guards everything below; serialises attributions
+	// fr tells which request the bytes read belong to; pending holds, per request, the bytes
+	// read and not attributed yet: [0] for the request being served, then one per request
+	// already (partly) read behind it — the server's read-ahead, or pipelined requests.
+	fr       requestFramer
+	pending  []int64
+	owner    string // distribution of the request being served; "" between requests
+	download bool   // the request being served is a GET, HEAD or OPTIONS (BytesDownloaded)
+	hijacked bool   // handed to another protocol (h2c): its bytes are never attributed here
 }
 
 func (c *conn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		c.read.Add(int64(n))
+		c.mu.Lock()
+		c.frameLocked(p[:n])
+		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// frameLocked books the bytes b just read to the requests they belong to.
+func (c *conn) frameLocked(b []byte) {
+	for len(b) > 0 {
+		n, complete := c.fr.advance(b)
+		c.pending[len(c.pending)-1] += int64(n)
+		if complete {
+			c.pending = append(c.pending, 0)
+		}
+		b = b[n:]
+	}
 }
 
 func (c *conn) Write(p []byte) (int, error) {
@@ -69,7 +88,7 @@ func (c *conn) Write(p []byte) (int, error) {
 func (c *conn) Close() error {
 	err := c.Conn.Close()
 	c.m.conns.Delete(c)
-	c.m.settle(c, settleRelease)
+	c.m.settle(c, settleClose)
 	return err
 }
 
@@ -116,10 +135,12 @@ func (m *Meter) ConnState(c net.Conn, s http.ConnState) {
 		return
 	}
 	switch s {
-	case http.StateIdle, http.StateClosed:
-		// StateIdle: the response is flushed and the unread body drained; what the connection
-		// carries next belongs to the next request. net/http reports it before it reads on.
+	case http.StateIdle:
+		// The response is flushed and the unread body drained; what the connection carries next
+		// belongs to the next request (the bytes of it already read are waiting in pending).
 		m.settle(mc, settleRelease)
+	case http.StateClosed:
+		m.settle(mc, settleClose)
 	case http.StateHijacked:
 		m.settle(mc, settleHijack)
 	}
@@ -145,7 +166,8 @@ type settleMode uint8
 
 const (
 	settleProgress settleMode = iota // attribute to the current owner, keep it
-	settleRelease                    // attribute to the current owner, then clear it
+	settleRelease                    // attribute to the current owner, then move on to the next request
+	settleClose                      // attribute to the current owner; requests read but never served are nobody's
 	settleHijack                     // the connection leaves HTTP/1: nothing more is attributed
 )
 
@@ -162,9 +184,10 @@ func (m *Meter) claim(c *conn, dist string, download bool) {
 	m.attributeLocked(c)
 }
 
-// settle attributes c's uncounted bytes to its owner; without an owner they are dropped as
-// unattributed (an unknown host, a request net/http refused), except while the connection is
-// between requests: those bytes are the next request's line and headers and wait for its claim.
+// settle attributes the uncounted bytes of the request being served to its owner; without an
+// owner they are counted as unattributed (an unknown host, a request net/http refused), except
+// while the request is still unclaimed (progress sweeps): they wait for its claim. Bytes already
+// read of the requests behind it stay theirs.
 func (m *Meter) settle(c *conn, mode settleMode) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -172,18 +195,32 @@ func (m *Meter) settle(c *conn, mode settleMode) {
 	case c.owner != "":
 		m.attributeLocked(c)
 	case mode != settleProgress || c.hijacked:
-		m.prom.unattributed(c.read.Swap(0), c.written.Swap(0))
+		m.prom.unattributed(c.pending[0], c.written.Swap(0))
+		c.pending[0] = 0
 	}
 	switch mode {
 	case settleRelease:
 		c.owner = ""
-	case settleHijack:
-		c.owner, c.hijacked = "", true
+		if len(c.pending) > 1 {
+			// Shift rather than reslice, so that the array is reused by the next requests.
+			c.pending = c.pending[:copy(c.pending, c.pending[1:])]
+		}
+	case settleClose, settleHijack:
+		// Requests read but never served, and whatever a hijacked connection reads from now on.
+		for _, n := range c.pending[1:] {
+			m.prom.unattributed(n, 0)
+		}
+		c.owner, c.pending = "", c.pending[:1]
+		if mode == settleHijack {
+			c.hijacked = true
+			c.fr.state = framerOpaque
+		}
 	}
 }
 
 func (m *Meter) attributeLocked(c *conn) {
-	d := delta{up: c.read.Swap(0), down: c.written.Swap(0)}
+	d := delta{up: c.pending[0], down: c.written.Swap(0)}
+	c.pending[0] = 0
 	if c.download {
 		d.downloaded = d.down
 	}

@@ -10,16 +10,21 @@
 // the socket is counted: request line, header section, body, chunk framing, "100 Continue", the
 // bytes of a download the viewer abandoned half way (as far as the kernel accepted them) and range
 // responses alike. HTTP/1.1 serves one request at a time on a connection, so a connection's bytes
-// belong to the request being served on it. The edge calls Start once it knows the request's
-// distribution; the bytes the server read before (the request's own line and headers) and everything
-// until the connection goes idle or closes (the response's tail, flushed by net/http after the
-// handler returned, and the unread request body it drains) are attributed to that distribution via
-// the http.Server hooks installed by Instrument. Two approximations remain, both bounded by the
-// bytes of one pipelined request: net/http may read ahead the first bytes of the next request on a
-// keep-alive connection before the current one is finished, and those bytes then count for the
-// current request's distribution; and bytes of requests no distribution claims (unknown hosts,
-// requests net/http rejects before any handler runs) are counted only in the unattributed
-// Prometheus counter.
+// belong to the request being served on it — except what the server reads ahead: net/http's
+// buffered reader and its one-byte background read, or the fast path's buffer, may already hold
+// the start of the next request (or several, pipelined) while one is served. So the connection
+// frames the requests it reads as net/http does (requestFramer: head to its empty line, then
+// Content-Length or chunked body; fuzzed against http.ReadRequest) and keeps the bytes read per
+// request: each request is booked exactly its own bytes, whichever distribution the next one is
+// for. The edge calls Start once it knows the request's distribution; the bytes the server read
+// before (the request's own line and headers) and everything until the connection goes idle or
+// closes (the response's tail, flushed by net/http after the handler returned, and the unread
+// request body it drains) are attributed to that distribution via the http.Server hooks installed
+// by Instrument. Bytes of requests no distribution claims (unknown hosts, requests net/http
+// rejects before any handler runs, pipelined requests behind a connection's last response) are
+// counted only in the unattributed Prometheus counter. Where net/http refuses a request's framing
+// it closes the connection after it, and the framer stops: every later byte stays with that
+// request.
 //
 // HTTP/2 (h2c): streams are multiplexed on one connection, so bytes cannot be told apart at the
 // socket. Body bytes are counted exactly as the handler reads and writes them (DATA payload), while
