@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -96,12 +97,59 @@ type Config struct {
 	// long (at most 256 KiB per write) is cut off, and only that viewer; a slow one that keeps
 	// reading is not, whatever the body's size. Default DefaultViewerWriteTimeout; negative: none.
 	ViewerWriteTimeout time.Duration
-	Logger             *slog.Logger
+	// ViewerHeaderTimeout bounds the time to receive a request's line and header section, from
+	// the connection's start (first request) or the request's first byte (later ones), however
+	// slowly they trickle. Default DefaultViewerHeaderTimeout; negative: none.
+	ViewerHeaderTimeout time.Duration
+	// ViewerReadTimeout bounds every read of a request body: a body that stops arriving for this
+	// long is cut off (408, connection closed). Default DefaultViewerReadTimeout; negative: none.
+	ViewerReadTimeout time.Duration
+	// ViewerIdleTimeout closes a keep-alive connection idle between requests for this long.
+	// Default DefaultViewerIdleTimeout; negative: none.
+	ViewerIdleTimeout time.Duration
+	// MaxViewerConnections bounds the open viewer connections; MaxViewerConnectionsPerClient
+	// those of one client address. A connection beyond either is closed at once. Defaults
+	// DefaultMaxViewerConnections (at most 3/4 of the descriptor limit) and
+	// DefaultMaxViewerConnectionsPerClient; negative: unbounded.
+	MaxViewerConnections          int
+	MaxViewerConnectionsPerClient int
+	Logger                        *slog.Logger
 }
 
-// DefaultViewerWriteTimeout is Config.ViewerWriteTimeout's default (CloudFront's default origin
-// response timeout is also 30 s).
-const DefaultViewerWriteTimeout = 30 * time.Second
+// Defaults of the viewer timeouts.
+const (
+	// DefaultViewerWriteTimeout is Config.ViewerWriteTimeout's default.
+	DefaultViewerWriteTimeout = 30 * time.Second
+	// DefaultViewerHeaderTimeout is Config.ViewerHeaderTimeout's default.
+	DefaultViewerHeaderTimeout = 10 * time.Second
+	// DefaultViewerReadTimeout is Config.ViewerReadTimeout's default (nginx's
+	// client_body_timeout is 60 s; CloudFront's origin read timeout 30 s).
+	DefaultViewerReadTimeout = 30 * time.Second
+	// DefaultViewerIdleTimeout is Config.ViewerIdleTimeout's default.
+	DefaultViewerIdleTimeout = 2 * time.Minute
+)
+
+// orDefault applies the convention of the duration fields: 0 takes def, negative means none (0).
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// boundOrDefault is orDefault for counts.
+func boundOrDefault(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return 0
+	}
+	return n
+}
 
 // Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
 // NewServer, so that metering sees the connections), run Run, and Close it after the HTTP server
@@ -121,13 +169,19 @@ type Edge struct {
 	handler   http.Handler
 	noFast    bool
 
-	certs              CertificateSource
-	tlsBase            *tls.Config
-	tlsHosts           atomic.Pointer[tlsHosts]
-	tlsStats           *tlsMetrics
-	redirect           string
-	httpsPort          atomic.Int32 // the TLS port redirects point to; 0: none
-	viewerWriteTimeout time.Duration
+	certs     CertificateSource
+	tlsBase   *tls.Config
+	tlsHosts  atomic.Pointer[tlsHosts]
+	tlsStats  *tlsMetrics
+	redirect  string
+	httpsPort atomic.Int32 // the TLS port redirects point to; 0: none
+
+	viewerWriteTimeout, viewerHeaderTimeout time.Duration
+	viewerReadTimeout, viewerIdleTimeout    time.Duration
+	maxConns, maxConnsPerClient             int
+	connsRefused                            atomic.Int64
+	limitersMu                              sync.Mutex // guards limiters
+	limiters                                []*connLimiter
 
 	fastMu sync.Mutex           // guards fast
 	fast   []*fastpath.Listener // every fast-path listener made by Listener
@@ -190,12 +244,12 @@ func New(cfg Config) (*Edge, error) {
 	if e.poll <= 0 {
 		e.poll = DefaultPollInterval
 	}
-	switch e.viewerWriteTimeout = cfg.ViewerWriteTimeout; {
-	case e.viewerWriteTimeout == 0:
-		e.viewerWriteTimeout = DefaultViewerWriteTimeout
-	case e.viewerWriteTimeout < 0:
-		e.viewerWriteTimeout = 0
-	}
+	e.viewerWriteTimeout = orDefault(cfg.ViewerWriteTimeout, DefaultViewerWriteTimeout)
+	e.viewerHeaderTimeout = orDefault(cfg.ViewerHeaderTimeout, DefaultViewerHeaderTimeout)
+	e.viewerReadTimeout = orDefault(cfg.ViewerReadTimeout, DefaultViewerReadTimeout)
+	e.viewerIdleTimeout = orDefault(cfg.ViewerIdleTimeout, DefaultViewerIdleTimeout)
+	e.maxConns = boundOrDefault(cfg.MaxViewerConnections, descriptorBound(DefaultMaxViewerConnections))
+	e.maxConnsPerClient = boundOrDefault(cfg.MaxViewerConnectionsPerClient, DefaultMaxViewerConnectionsPerClient)
 	name := cfg.Name
 	if name == "" {
 		name = "sailcdn"
@@ -205,7 +259,7 @@ func New(cfg Config) (*Edge, error) {
 		e.access = &accessLog{w: cfg.AccessLog}
 	}
 	if cfg.Registry != nil {
-		m, err := newEdgeMetrics(cfg.Registry, e.cache, e.FastPathStats)
+		m, err := newEdgeMetrics(cfg.Registry, e.cache, e.FastPathStats, e.ConnectionStats)
 		if err != nil {
 			return nil, err
 		}
@@ -247,15 +301,31 @@ func noUpgradeWithBody(h http.Handler) http.Handler {
 // Upgrade for requests without a body).
 func (e *Edge) Handler() http.Handler { return e.handler }
 
-// Listener wraps ln for srv, which must then Serve the result (call Instrument(srv) first). The
-// meter counts every byte at the socket (unless metering is off), and, unless Config.NoFastPath,
-// the HTTP/1.1 fast path (internal/fastpath) answers plain cache hits itself and hands each
-// connection to srv at its first request that is anything else.
+// Listener wraps ln for srv, which must then Serve the result (call Instrument(srv) first). It
+// bounds the viewer connections (Config.MaxViewerConnections and ...PerClient), the meter counts
+// every byte at the socket (unless metering is off), and, unless Config.NoFastPath, the HTTP/1.1
+// fast path (internal/fastpath) answers plain cache hits itself and hands each connection to srv
+// at its first request that is anything else.
 func (e *Edge) Listener(ln net.Listener, srv *http.Server) net.Listener {
-	return e.listener(ln, srv, false)
+	return e.listener(e.limit(ln), srv, false)
 }
 
-// listener is Listener; tls says whether ln's connections are TLS (TLSListener's).
+// limit bounds the viewer connections of ln (ViewerLimits.MaxConns and MaxConnsPerClient), when
+// there is a bound.
+func (e *Edge) limit(ln net.Listener) net.Listener {
+	if e.maxConns <= 0 && e.maxConnsPerClient <= 0 {
+		return ln
+	}
+	cl := &connLimiter{Listener: ln, max: e.maxConns, perClient: e.maxConnsPerClient,
+		byClient: map[netip.Addr]int{}, refused: &e.connsRefused}
+	e.limitersMu.Lock()
+	e.limiters = append(e.limiters, cl)
+	e.limitersMu.Unlock()
+	return cl
+}
+
+// listener is Listener without the bounds; tls says whether ln's connections are TLS
+// (TLSListener's, whose raw listener is bounded before the handshakes).
 func (e *Edge) listener(ln net.Listener, srv *http.Server, tls bool) net.Listener {
 	ln = e.meter.Listener(ln)
 	if e.noFast {
@@ -266,6 +336,17 @@ func (e *Edge) listener(ln net.Listener, srv *http.Server, tls bool) net.Listene
 	e.fast = append(e.fast, fl)
 	e.fastMu.Unlock()
 	return fl
+}
+
+// ConnectionStats sums the viewer connection counters of every listener made by Listener.
+func (e *Edge) ConnectionStats() ConnectionStats {
+	e.limitersMu.Lock()
+	defer e.limitersMu.Unlock()
+	st := ConnectionStats{Refused: e.connsRefused.Load()}
+	for _, l := range e.limiters {
+		st.Open += l.openCount()
+	}
+	return st
 }
 
 // FastPathStats sums the fast-path counters of every listener made by Listener.
@@ -288,15 +369,17 @@ func (e *Edge) Instrument(srv *http.Server) { e.meter.Instrument(srv) }
 // NewServer returns an http.Server for the edge: Handler, the meter's hooks and timeouts fit for
 // viewers on the Internet. Serve it on Listener(ln, srv).
 //
-// Its WriteTimeout is the viewer write timeout: net/http (and the fast path) set it as each
+// Its ReadHeaderTimeout and IdleTimeout are the viewer header and idle timeouts (the fast path
+// applies them as net/http does); request bodies get the viewer read timeout per read (see
+// serveHTTP). Its WriteTimeout is the viewer write timeout: net/http (and the fast path) set it as each
 // request begins, which bounds the writes net/http makes itself (a 400, "100 Continue"), and the
 // edge moves it forward before each write of a response (viewerWriter), so that it bounds every
 // write, not the response as a whole.
 func (e *Edge) NewServer() *http.Server {
 	srv := &http.Server{
 		Handler:           e.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: e.viewerHeaderTimeout,
+		IdleTimeout:       e.viewerIdleTimeout,
 		WriteTimeout:      e.viewerWriteTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),

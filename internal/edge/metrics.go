@@ -23,7 +23,7 @@ type distMetrics struct {
 	results [httpcache.Pass + 1]prometheus.Counter
 }
 
-func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache, fast func() fastpath.Stats) (*edgeMetrics, error) {
+func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache, fast func() fastpath.Stats, conns func() ConnectionStats) (*edgeMetrics, error) {
 	m := &edgeMetrics{
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sailcdn_edge_cache_results_total",
@@ -65,6 +65,11 @@ func newEdgeMetrics(reg prometheus.Registerer, cache *httpcache.Cache, fast func
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_edge_fastpath_handoffs_total",
 			Help: "Connections the fast path handed to net/http (at their first request that was not a plain hit)."},
 			func() float64 { return float64(fast().HandedOff) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sailcdn_edge_viewer_connections", Help: "Viewer connections open."},
+			func() float64 { return float64(conns().Open) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sailcdn_edge_viewer_connections_refused_total",
+			Help: "Viewer connections closed at once because the connection bound (total or per client) was reached."},
+			func() float64 { return float64(conns().Refused) }),
 	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {

@@ -82,16 +82,27 @@ func (e *Edge) fetcher(d *distribution) httpcache.Fetcher {
 	}
 }
 
-// exchange sends req and watches the answer: the first byte within timeout, then each read of the
-// body within timeout.
+// exchange sends req and watches the answer: the first byte within timeout (each piece of a request
+// body sent restarting it), then each read of the body within timeout.
 func (e *Edge) exchange(parent context.Context, req *http.Request, timeout time.Duration) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(parent)
 	wd := &watchdog{cancel: cancel, timeout: timeout}
 	wd.timer = time.AfterFunc(wd.timeout, wd.fire)
-	resp, err := e.transport.RoundTrip(req.WithContext(ctx))
+	out := req.WithContext(ctx)
+	viewer, _ := req.Body.(*viewerBody)
+	if req.Body != nil && req.Body != http.NoBody {
+		// An upload in progress is not the origin's silence: each read of it restarts the
+		// watchdog, so a slow viewer's large upload is not cut at responseTimeout, while an
+		// origin that stops taking the body still is.
+		out.Body = &progressBody{ReadCloser: req.Body, wd: wd}
+	}
+	resp, err := e.transport.RoundTrip(out)
 	wd.timer.Stop()
 	if err != nil {
 		cancel()
+		if viewer != nil && viewer.timedOut.Load() {
+			return nil, fmt.Errorf("%w: %w", httpcache.ErrRequestTimeout, err)
+		}
 		if wd.fired.Load() {
 			return nil, fmt.Errorf("%w after %s: %s", errOriginTimeout, wd.timeout, req.URL.Redacted())
 		}
@@ -115,6 +126,20 @@ type watchdog struct {
 func (w *watchdog) fire() {
 	w.fired.Store(true)
 	w.cancel()
+}
+
+// progressBody restarts the watchdog at every read of the request body being sent.
+type progressBody struct {
+	io.ReadCloser
+	wd *watchdog
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && !b.wd.fired.Load() {
+		b.wd.timer.Reset(b.wd.timeout)
+	}
+	return n, err
 }
 
 // watchedBody runs the watchdog while a read waits for the origin, and only then: the time the

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sailcdn/sailcdn/internal/httpcache"
@@ -56,6 +58,10 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// A fresh write deadline for everything this request writes, net/http's own writes included
 	// ("100 Continue"): the one left by the connection's previous request may have passed.
 	vw.extendDeadline()
+	if e.viewerReadTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
+		vw.body = &viewerBody{ReadCloser: r.Body, rc: vw.controller(), timeout: e.viewerReadTimeout}
+		r.Body = vw.body
+	}
 	switch {
 	case loop:
 		writeText(vw, http.StatusLoopDetected, msgLoop)
@@ -240,6 +246,10 @@ type viewerWriter struct {
 	writeTimeout time.Duration
 	fresh        bool
 	rc           *http.ResponseController
+	// body is the request body when it is read under the viewer read timeout: a response to a
+	// request whose body timed out closes the connection (the rest of the body may still come,
+	// and must never be read as a next request).
+	body *viewerBody
 	// One-element values for Via (when the response has none) and the request id, so that
 	// adding them allocates nothing; their capacity is 1, so a writer that appends copies.
 	viaValue, ridValue [1]string
@@ -266,6 +276,9 @@ func (w *viewerWriter) WriteHeader(code int) {
 		}
 		w.ridValue[0] = w.requestID
 		h[RequestIDHeader] = w.ridValue[:]
+		if w.body != nil && w.body.timedOut.Load() {
+			h["Connection"] = []string{"close"}
+		}
 		if w.rewrite != 0 && code >= 200 && code <= 299 {
 			code = w.rewrite
 		}
@@ -309,10 +322,39 @@ func (w *viewerWriter) extendDeadline() {
 	if w.writeTimeout <= 0 {
 		return
 	}
+	_ = w.controller().SetWriteDeadline(time.Now().Add(w.writeTimeout))
+}
+
+func (w *viewerWriter) controller() *http.ResponseController {
 	if w.rc == nil {
 		w.rc = http.NewResponseController(w.ResponseWriter)
 	}
-	_ = w.rc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	return w.rc
+}
+
+// viewerBody bounds every read of a request body by the viewer read timeout: a body that stops
+// arriving is cut off instead of holding the request (and the origin connection its bytes feed)
+// forever. It is read by the origin transport's goroutine; deadlines are safe to set from there.
+type viewerBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	timeout  time.Duration
+	timedOut atomic.Bool
+}
+
+func (b *viewerBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF:
+		// The body is complete: net/http's next read on the connection (its check for a hang-up
+		// while the handler runs) must not inherit the deadline.
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The deadline stays: net/http's drain of the rest fails at once and closes the connection.
+		b.timedOut.Store(true)
+	}
+	return n, err
 }
 
 func (w *viewerWriter) Flush() {

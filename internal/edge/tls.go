@@ -241,7 +241,7 @@ func (e *Edge) TLSListener(ln net.Listener, srv *http.Server) (net.Listener, err
 	if err := http2.ConfigureServer(srv, h2); err != nil {
 		return nil, err
 	}
-	tl := &tlsListener{raw: ln, e: e, srv: srv, h2: h2, conns: make(chan net.Conn), closed: make(chan struct{})}
+	tl := &tlsListener{raw: e.limit(ln), e: e, srv: srv, h2: h2, conns: make(chan net.Conn), closed: make(chan struct{})}
 	go tl.run()
 	return e.listener(tl, srv, true), nil
 }

@@ -184,6 +184,10 @@ var (
 	ErrOrigin = errors.New("httpcache: origin exchange failed")
 	// ErrViewerGone: the viewer's context ended while it waited for a shared fill.
 	ErrViewerGone = errors.New("httpcache: viewer went away")
+	// ErrRequestTimeout: a Fetcher returns an error wrapping it when the exchange failed because
+	// the viewer's request body stopped arriving; Serve then answers 408 rather than blaming the
+	// origin.
+	ErrRequestTimeout = errors.New("httpcache: the viewer's request body timed out")
 )
 
 // Stats are counters for /metrics.

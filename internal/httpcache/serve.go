@@ -356,8 +356,12 @@ func (c *Cache) writeError(w http.ResponseWriter, status int, why string) Result
 }
 
 // writeOriginError reports an unreachable origin: 504 when the exchange timed out, else 502 (the
-// codes CloudFront uses for the two cases).
+// codes CloudFront uses for the two cases); 408 when it failed because the viewer's request body
+// stopped arriving (ErrRequestTimeout).
 func (c *Cache) writeOriginError(w http.ResponseWriter, err error) Result {
+	if errors.Is(err, ErrRequestTimeout) {
+		return c.writeError(w, http.StatusRequestTimeout, "the request body did not arrive within the read timeout")
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		return c.writeError(w, http.StatusGatewayTimeout, "the origin did not answer within its response timeout")
