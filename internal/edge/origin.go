@@ -100,8 +100,8 @@ func (e *Edge) exchange(parent context.Context, req *http.Request, timeout time.
 	wd.timer.Stop()
 	if err != nil {
 		cancel()
-		if viewer != nil && viewer.timedOut.Load() {
-			return nil, fmt.Errorf("%w: %w", httpcache.ErrRequestTimeout, err)
+		if viewer != nil && viewer.cause() != nil {
+			return nil, fmt.Errorf("%w: %w", viewer.cause(), err)
 		}
 		if wd.fired.Load() {
 			return nil, fmt.Errorf("%w after %s: %s", errOriginTimeout, wd.timeout, req.URL.Redacted())

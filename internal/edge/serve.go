@@ -58,10 +58,18 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// A fresh write deadline for everything this request writes, net/http's own writes included
 	// ("100 Continue"): the one left by the connection's previous request may have passed.
 	vw.extendDeadline()
-	if e.viewerReadTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
+	if r.Body != nil && r.Body != http.NoBody {
 		vw.body = &viewerBody{ReadCloser: r.Body, rc: vw.controller(), timeout: e.viewerReadTimeout}
 		r.Body = vw.body
 	}
+	// RFC 9112 §6.1: a server that receives Transfer-Encoding and Content-Length together "MUST
+	// close the connection after responding". net/http removes Content-Length from such a
+	// request before the handler sees it, so every request with a Transfer-Encoding ends its
+	// connection, and so does an HTTP/1.0 request with a body (net/http ignores Transfer-Encoding
+	// there, and removes it, framing by Content-Length). Browsers never send either on a
+	// keep-alive connection; what a front end and the edge might frame differently can then never
+	// be followed by another request.
+	vw.closeAfter = r.ProtoMajor == 1 && (len(r.TransferEncoding) > 0 || r.ProtoMinor == 0 && r.ContentLength != 0)
 	switch {
 	case loop:
 		writeText(vw, http.StatusLoopDetected, msgLoop)
@@ -246,10 +254,12 @@ type viewerWriter struct {
 	writeTimeout time.Duration
 	fresh        bool
 	rc           *http.ResponseController
-	// body is the request body when it is read under the viewer read timeout: a response to a
-	// request whose body timed out closes the connection (the rest of the body may still come,
-	// and must never be read as a next request).
+	// body is the request body, read under the viewer read timeout: a response to a request
+	// whose body failed (timed out, malformed) closes the connection (the rest of the body may
+	// still come, and must never be read as a next request).
 	body *viewerBody
+	// closeAfter: the connection ends with this response (Connection: close).
+	closeAfter bool
 	// One-element values for Via (when the response has none) and the request id, so that
 	// adding them allocates nothing; their capacity is 1, so a writer that appends copies.
 	viaValue, ridValue [1]string
@@ -276,7 +286,7 @@ func (w *viewerWriter) WriteHeader(code int) {
 		}
 		w.ridValue[0] = w.requestID
 		h[RequestIDHeader] = w.ridValue[:]
-		if w.body != nil && w.body.timedOut.Load() {
+		if w.closeAfter || w.body != nil && w.body.failed() {
 			h["Connection"] = []string{"close"}
 		}
 		if w.rewrite != 0 && code >= 200 && code <= 299 {
@@ -332,29 +342,58 @@ func (w *viewerWriter) controller() *http.ResponseController {
 	return w.rc
 }
 
-// viewerBody bounds every read of a request body by the viewer read timeout: a body that stops
-// arriving is cut off instead of holding the request (and the origin connection its bytes feed)
-// forever. It is read by the origin transport's goroutine; deadlines are safe to set from there.
+// viewerBody bounds every read of a request body by the viewer read timeout (when there is one):
+// a body that stops arriving is cut off instead of holding the request (and the origin connection
+// its bytes feed) forever. It records how the body failed, so that the viewer is told (408 or
+// 400) instead of being blamed on the origin. It is read by the origin transport's goroutine;
+// deadlines are safe to set from there.
 type viewerBody struct {
 	io.ReadCloser
-	rc       *http.ResponseController
-	timeout  time.Duration
-	timedOut atomic.Bool
+	rc      *http.ResponseController
+	timeout time.Duration
+	fail    atomic.Int32 // bodyOK, bodyTimedOut or bodyMalformed
 }
 
+const (
+	bodyOK int32 = iota
+	bodyTimedOut
+	bodyMalformed
+)
+
 func (b *viewerBody) Read(p []byte) (int, error) {
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	if b.timeout > 0 {
+		_ = b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	}
 	n, err := b.ReadCloser.Read(p)
 	switch {
+	case err == nil:
 	case err == io.EOF:
-		// The body is complete: net/http's next read on the connection (its check for a hang-up
-		// while the handler runs) must not inherit the deadline.
-		_ = b.rc.SetReadDeadline(time.Time{})
+		if b.timeout > 0 {
+			// The body is complete: net/http's next read on the connection (its check for a
+			// hang-up while the handler runs) must not inherit the deadline.
+			_ = b.rc.SetReadDeadline(time.Time{})
+		}
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		// The deadline stays: net/http's drain of the rest fails at once and closes the connection.
-		b.timedOut.Store(true)
+		b.fail.CompareAndSwap(bodyOK, bodyTimedOut)
+	default:
+		b.fail.CompareAndSwap(bodyOK, bodyMalformed)
 	}
 	return n, err
+}
+
+func (b *viewerBody) failed() bool { return b.fail.Load() != bodyOK }
+
+// cause is the error an origin exchange that failed while sending this body is reported as:
+// the viewer's fault, not the origin's.
+func (b *viewerBody) cause() error {
+	switch b.fail.Load() {
+	case bodyTimedOut:
+		return httpcache.ErrRequestTimeout
+	case bodyMalformed:
+		return httpcache.ErrRequestBody
+	}
+	return nil
 }
 
 func (w *viewerWriter) Flush() {

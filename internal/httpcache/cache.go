@@ -188,6 +188,9 @@ var (
 	// the viewer's request body stopped arriving; Serve then answers 408 rather than blaming the
 	// origin.
 	ErrRequestTimeout = errors.New("httpcache: the viewer's request body timed out")
+	// ErrRequestBody: likewise for a request body that could not be read as framed (a malformed
+	// chunk); Serve answers 400.
+	ErrRequestBody = errors.New("httpcache: the viewer's request body is malformed")
 )
 
 // Stats are counters for /metrics.

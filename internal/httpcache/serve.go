@@ -356,11 +356,14 @@ func (c *Cache) writeError(w http.ResponseWriter, status int, why string) Result
 }
 
 // writeOriginError reports an unreachable origin: 504 when the exchange timed out, else 502 (the
-// codes CloudFront uses for the two cases); 408 when it failed because the viewer's request body
-// stopped arriving (ErrRequestTimeout).
+// codes CloudFront uses for the two cases); 408 or 400 when it failed because of the viewer's
+// request body (ErrRequestTimeout, ErrRequestBody).
 func (c *Cache) writeOriginError(w http.ResponseWriter, err error) Result {
-	if errors.Is(err, ErrRequestTimeout) {
+	switch {
+	case errors.Is(err, ErrRequestTimeout):
 		return c.writeError(w, http.StatusRequestTimeout, "the request body did not arrive within the read timeout")
+	case errors.Is(err, ErrRequestBody):
+		return c.writeError(w, http.StatusBadRequest, "the request body is malformed")
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
