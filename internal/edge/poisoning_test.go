@@ -1,7 +1,11 @@
 package edge
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,5 +125,136 @@ func TestViewerCacheControlIsNotSentOnAFill(t *testing.T) {
 		if last, _ := o.lastRequest(); last.Header.Get("Cache-Control") != "" || last.Header.Get("Pragma") != "" {
 			t.Errorf("with %v the origin got Cache-Control %q Pragma %q", f, last.Header.Get("Cache-Control"), last.Header.Get("Pragma"))
 		}
+	}
+}
+
+// poisonableOrigin answers "clean" to the request the edge makes for a plain viewer, and
+// something else — cacheable, often an error — to any request that carries anything a viewer
+// added: a field the edge does not itself send, a body, a field value over 4 KiB (431, as origins
+// with header limits answer), a conditional (304), a range (206).
+func poisonableOrigin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=600")
+	body, _ := io.ReadAll(r.Body)
+	var influenced []string
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			if len(v) > 4096 {
+				w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+				return
+			}
+		}
+		switch k {
+		case "User-Agent", "Accept-Encoding", RequestIDHeader:
+			continue
+		case "X-Forwarded-For":
+			// Passed on, unkeyed, as CloudFront does: an origin may log it or refuse junk in it.
+			for m := range strings.SplitSeq(strings.Join(vs, ","), ",") {
+				if _, err := netip.ParseAddr(strings.TrimSpace(m)); err != nil {
+					http.Error(w, "bad X-Forwarded-For", http.StatusBadRequest)
+					return
+				}
+			}
+			continue
+		case "Via":
+			continue
+		}
+		influenced = append(influenced, k)
+	}
+	switch {
+	case r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "":
+		w.WriteHeader(http.StatusNotModified)
+	case r.Header.Get("Range") != "":
+		w.Header().Set("Content-Range", "bytes 0-1/5")
+		w.WriteHeader(http.StatusPartialContent)
+		io.WriteString(w, "po")
+	case len(body) > 0:
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "poisoned by a body")
+	case r.URL.RawQuery != "":
+		io.WriteString(w, "poisoned by a query")
+	case len(influenced) > 0:
+		slices.Sort(influenced)
+		w.Header().Set("X-Influenced", strings.Join(influenced, ","))
+		io.WriteString(w, "poisoned by "+strings.Join(influenced, ","))
+	default:
+		w.Header().Set("Etag", `"clean"`)
+		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+		io.WriteString(w, "clean")
+	}
+}
+
+// Cache-poisoning probes (issue 9): for every field a viewer can send that is not in the cache key
+// under default forwarding, and for GETs with a body, a hostile request never changes what the next
+// viewer gets. The origin answers anything a viewer added with a different (cacheable) response.
+// X-Forwarded-For and Via are the two fields the edge passes on without keying them (rebuilt,
+// bounded, well-formed), as CloudFront does: the origin here refuses over-long fields and junk
+// addresses, as real ones do, and the edge must never make it; an origin that varies a shared
+// response on their content has to say so with Vary.
+func TestCachePoisoningProbes(t *testing.T) {
+	big := strings.Repeat("x", 8000)
+	probes := []struct {
+		name   string
+		target string
+		raw    string // extra header lines, or a whole request when it starts with a method
+	}{
+		{"X-Forwarded-Host", "", "X-Forwarded-Host: evil.example\r\n"},
+		{"X-Forwarded-For junk", "", "X-Forwarded-For: <script>, 10.0.0.1\r\n"},
+		{"X-Forwarded-For huge", "", "X-Forwarded-For: " + strings.Repeat("10.0.0.1, ", 900) + "10.0.0.2\r\n"},
+		{"X-Forwarded-Proto", "", "X-Forwarded-Proto: http\r\nX-Forwarded-Scheme: nothttps\r\nX-Forwarded-Port: 1\r\n"},
+		{"Forwarded", "", "Forwarded: for=1.2.3.4;host=evil.example;proto=http\r\n"},
+		{"X-Original-URL", "", "X-Original-URL: /admin\r\nX-Rewrite-URL: /admin\r\n"},
+		{"X-Host", "", "X-Host: evil.example\r\nX-Forwarded-Server: evil.example\r\n"},
+		{"method override", "", "X-HTTP-Method-Override: DELETE\r\nX-HTTP-Method: PUT\r\nX-Method-Override: POST\r\n"},
+		{"Via huge", "", "Via: " + strings.Repeat("1.1 hop, ", 900) + "1.1 last\r\n"},
+		{"Via junk", "", "Via: \x01\x02\r\n"},
+		{"Cache-Control", "", "Cache-Control: no-cache, no-store, max-age=0\r\n"},
+		{"Pragma", "", "Pragma: no-cache\r\n"},
+		{"Authorization", "", "Authorization: Bearer attacker\r\n"},
+		{"Cookie", "", "Cookie: session=attacker\r\n"},
+		{"Accept-Language", "", "Accept-Language: xx\r\nAccept: application/evil\r\nAccept-Charset: evil\r\n"},
+		{"Accept-Encoding", "", "Accept-Encoding: evil, gzip\r\n"},
+		{"User-Agent", "", "User-Agent: evil\r\nReferer: http://evil.example/\r\nOrigin: http://evil.example\r\n"},
+		{"Range", "", "Range: bytes=0-1\r\n"},
+		{"If-None-Match", "", "If-None-Match: \"nope\"\r\nIf-Modified-Since: Mon, 02 Jan 2006 15:04:05 GMT\r\n"},
+		{"If-Match", "", "If-Match: \"x\"\r\nIf-Unmodified-Since: Mon, 02 Jan 2006 15:04:05 GMT\r\n"},
+		{"Max-Forwards", "", "Max-Forwards: 0\r\nTE: trailers\r\nExpect: 100-continue\r\n"},
+		{"Connection-listed", "", "Connection: X-Evil, Authorization\r\nX-Evil: 1\r\nAuthorization: Bearer x\r\n"},
+		{"Upgrade", "", "Connection: Upgrade\r\nUpgrade: websocket\r\n"},
+		{"spoofed request id", "", RequestIDHeader + ": 0\r\n"},
+		{"huge field", "", "X-Big: " + big + "\r\n"},
+		{"Content-Type without body", "", "Content-Type: application/evil\r\nContent-Encoding: gzip\r\n"},
+		{"query string", "?cb=1", ""},
+		{"host case and port", "", ""},
+		{"fat GET", "", "Content-Length: 4\r\n\r\nevil"},
+		{"fat GET chunked", "", "Transfer-Encoding: chunked\r\n\r\n4\r\nevil\r\n0\r\n\r\n"},
+		{"fat GET with Connection: close", "", "Connection: close\r\nContent-Length: 4\r\n\r\nevil"},
+	}
+	for _, fast := range []bool{true, false} {
+		t.Run(fmt.Sprintf("fast path %v", fast), func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.NoFastPath = !fast })
+			h.origin("web", poisonableOrigin)
+			h.distribution("site", "web", nil)
+			addr := h.srv.Listener.Addr().String()
+			for i, p := range probes {
+				t.Run(p.name, func(t *testing.T) {
+					path := fmt.Sprintf("/object-%d", i)
+					host := "site.cdn.test"
+					if p.name == "host case and port" {
+						host = "SITE.CDN.TEST.:80"
+					}
+					raw := "GET " + path + p.target + " HTTP/1.1\r\nHost: " + host + "\r\n" + p.raw
+					if !strings.Contains(p.raw, "\r\n\r\n") {
+						raw += "\r\n"
+					}
+					roundTrip(t, addr, raw, "GET")
+					for range 2 {
+						resp, body := roundTrip(t, addr, "GET "+path+" HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n", "GET")
+						if resp.StatusCode != 200 || body != "clean" {
+							t.Fatalf("after the hostile request, the next viewer got %d %q (X-Influenced %q)", resp.StatusCode, body, resp.Header.Get("X-Influenced"))
+						}
+					}
+				})
+			}
+		})
 	}
 }
