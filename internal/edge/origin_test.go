@@ -208,3 +208,42 @@ func TestOriginResetMidBodyResetsTheH2Stream(t *testing.T) {
 		t.Fatalf("%s: read a complete %d-byte body", resp.Proto, len(body))
 	}
 }
+
+// Origin down: a stored response stands in where its directives allow it (stale-if-error, or
+// simply stale: an unreachable origin counts as disconnected, RFC 9111 §4.2.4), else the viewer
+// gets 502 with a body that says why.
+func TestOriginDownServesStaleWhereAllowed(t *testing.T) {
+	cases := []struct {
+		cc        string
+		wantStale bool
+	}{
+		{"max-age=1, stale-if-error=600", true},
+		{"max-age=1", true},
+		{"max-age=1, must-revalidate", false},
+		{"max-age=1, no-cache", false},
+		{"s-maxage=1", false}, // s-maxage forbids stale use in a shared cache (RFC 9111 §5.2.2.10)
+	}
+	for _, tc := range cases {
+		t.Run(tc.cc, func(t *testing.T) {
+			h := newHarness(t)
+			o := h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", tc.cc)
+				w.Header().Set("Etag", `"v1"`)
+				io.WriteString(w, "the stored copy")
+			})
+			h.distribution("site", "web", nil)
+			if r := h.get("site.cdn.test", "/doc"); r.status != 200 {
+				t.Fatalf("fill: %d", r.status)
+			}
+			o.Close() // the origin goes down
+			h.cacheClock.Advance(60 * time.Second)
+			r := h.get("site.cdn.test", "/doc")
+			switch {
+			case tc.wantStale && (r.status != 200 || r.body != "the stored copy"):
+				t.Fatalf("origin down: %d %q, want the stale copy", r.status, r.body)
+			case !tc.wantStale && (r.status != http.StatusBadGateway || !strings.Contains(r.body, "could not be reached")):
+				t.Fatalf("origin down: %d %q, want 502 saying the origin could not be reached", r.status, r.body)
+			}
+		})
+	}
+}
