@@ -18,6 +18,7 @@ import (
 	"github.com/sailcdn/sailcdn/internal/app"
 	"github.com/sailcdn/sailcdn/internal/auth"
 	"github.com/sailcdn/sailcdn/internal/billing"
+	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/httpcache"
 	"github.com/sailcdn/sailcdn/internal/spool"
 	"github.com/sailcdn/sailcdn/internal/store"
@@ -26,24 +27,26 @@ import (
 // serveFlags are the flags of `sailcdn serve` that do not map one to one onto app.Config: they name
 // files or directories, or need parsing.
 type serveFlags struct {
-	role        string
-	dataDir     string
-	databaseURL string
-	credentials string
-	bundles     string
-	origins     originFlags
-	cacheSize   byteSize
-	spillMax    byteSize
-	logLevel    string
-	certs       certFlags
+	role          string
+	dataDir       string
+	databaseURL   string
+	credentials   string
+	bundles       string
+	origins       originFlags
+	cacheSize     byteSize
+	spillMax      byteSize
+	logLevel      string
+	certs         certFlags
+	cacheInFlight byteSize
 }
 
 // parseServe maps the command line (and SAILCDN_* variables) onto a Config; files named by flags are
 // read later, by load.
 func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	c := &app.Config{}
-	f := &serveFlags{cacheSize: httpcache.DefaultMaxBytes, spillMax: spool.DefaultMaxDiskBytes}
+	f := &serveFlags{cacheSize: httpcache.DefaultMaxBytes, spillMax: spool.DefaultMaxDiskBytes, cacheInFlight: httpcache.DefaultMaxInFlight}
 	lim := app.DefaultAPILimits
+	vl := edge.DefaultViewerLimits
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&f.role, "role", string(app.RoleAll), "what this node serves: all (API and viewers), api (no viewers) or edge (viewers; health and metrics on --admin-addr)")
 	fs.StringVar(&c.API.Addr, "api-addr", app.DefaultAPIAddr, "listen address of the Lightsail API (roles all, api)")
@@ -72,6 +75,13 @@ func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	fs.StringVar(&c.Edge.SpillDir, "spill-dir", "", "directory for usage waiting while the database is unreachable, beyond what memory holds; delivered at the next start if the node stops first (one node per directory; default: memory only)")
 	fs.Var(&f.spillMax, "spill-max", "bound of --spill-dir, e.g. 1GiB")
 	fs.StringVar(&c.Edge.Parent, "parent", "", "fetch cache misses from this other sailcdn edge of the same database (http://host:port) instead of the origins: tiered caching")
+	fs.Var(&f.cacheInFlight, "cache-in-flight", "bytes all origin fills in progress may hold together, e.g. 64MiB; beyond, a fill stops storing its body")
+	fs.DurationVar(&c.Edge.Viewers.HeaderTimeout, "viewer-header-timeout", vl.HeaderTimeout, "time a viewer may take to send a request's line and header section (negative: no limit)")
+	fs.DurationVar(&c.Edge.Viewers.ReadTimeout, "viewer-read-timeout", vl.ReadTimeout, "time each read of a request body may wait for the viewer; then 408 and the connection closes (negative: no limit)")
+	fs.DurationVar(&c.Edge.Viewers.WriteTimeout, "viewer-write-timeout", vl.WriteTimeout, "time each write to a viewer (at most 256 KiB) may wait; a viewer that stops reading is cut off (negative: no limit)")
+	fs.DurationVar(&c.Edge.Viewers.IdleTimeout, "viewer-idle-timeout", vl.IdleTimeout, "time an idle keep-alive viewer connection stays open (negative: no limit)")
+	fs.IntVar(&c.Edge.Viewers.MaxConns, "viewer-max-conns", 0, fmt.Sprintf("viewer connections open at once; beyond, a connection is closed at once (0: %d, or 3/4 of the descriptor limit if lower; negative: no limit)", vl.MaxConns))
+	fs.IntVar(&c.Edge.Viewers.MaxConnsPerClient, "viewer-max-conns-per-client", vl.MaxConnsPerClient, "viewer connections open at once from one client address (negative: no limit)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.certs.register(fs, c)
 	// Environment first, so that flags given on the command line win.
@@ -100,6 +110,7 @@ func parseServe(args []string) (*app.Config, *serveFlags, error) {
 	c.Role = role
 	c.Edge.CacheSize = int64(f.cacheSize)
 	c.Edge.SpillMaxBytes = int64(f.spillMax)
+	c.Edge.CacheInFlight = int64(f.cacheInFlight)
 	c.Store = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(f.dataDir, "sailcdn.db")}
 	if f.databaseURL != "" {
 		c.Store = store.Config{Driver: store.DriverPostgres, DSN: f.databaseURL}

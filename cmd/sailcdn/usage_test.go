@@ -11,6 +11,7 @@ import (
 	ls "github.com/aws/aws-sdk-go-v2/service/lightsail"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
+	"github.com/sailcdn/sailcdn/internal/edge"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
 	"github.com/sailcdn/sailcdn/internal/store"
 )
@@ -91,5 +92,18 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 	t.Setenv("SAILCDN_MAX_DISTRIBUTIONS", "many")
 	if _, _, err := parseServe(nil); err == nil || !strings.Contains(err.Error(), "SAILCDN_MAX_DISTRIBUTIONS") {
 		t.Fatalf("bad env value: %v", err)
+	}
+}
+
+// The viewer bounds reach the edge's configuration; unset, they are the edge's defaults.
+func TestViewerLimitFlags(t *testing.T) {
+	c, _, err := parseServe([]string{"--viewer-write-timeout", "5s", "--viewer-max-conns-per-client", "10", "--cache-in-flight", "8MiB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := edge.DefaultViewerLimits
+	want.WriteTimeout, want.MaxConnsPerClient, want.MaxConns = 5*time.Second, 10, 0
+	if c.Edge.Viewers != want || c.Edge.CacheInFlight != 8<<20 {
+		t.Fatalf("viewers %+v, in flight %d; want %+v, 8 MiB", c.Edge.Viewers, c.Edge.CacheInFlight, want)
 	}
 }

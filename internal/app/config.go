@@ -116,6 +116,13 @@ type EdgeConfig struct {
 	// cache misses from instead of the origins, its plain-HTTP port http://host:port (--parent; tiered caching,
 	// internal/edge/tier.go). Empty: the origins.
 	Parent string
+	// Viewers bound what one viewer can hold: timeouts and connections (--viewer-*-timeout,
+	// --viewer-max-conns, --viewer-max-conns-per-client). Zero fields take
+	// edge.DefaultViewerLimits' values; negative ones turn the bound off.
+	Viewers edge.ViewerLimits
+	// CacheInFlight bounds the bytes all origin fills in progress hold (--cache-in-flight).
+	// Default httpcache.DefaultMaxInFlight.
+	CacheInFlight int64
 }
 
 // AdminConfig is the admin port of edge nodes: /healthz, /readyz and /metrics. Nodes that serve the
@@ -214,6 +221,9 @@ func (c *Config) validate() error {
 	if t := c.Control.EdgeTimeout; t < MinEdgeTimeout {
 		return fmt.Errorf("--edge-timeout %s: must be at least %s (edges report every %s, and one late heartbeat must not make an edge look dead)",
 			t, MinEdgeTimeout, edge.HeartbeatInterval)
+	}
+	if c.Edge.CacheInFlight < 0 {
+		return fmt.Errorf("--cache-in-flight %d: must be positive", c.Edge.CacheInFlight)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func (n *Node) newEdge() error {
 	e, err := edge.New(edge.Config{
 		Store:      n.Store,
 		Clock:      n.Clock,
-		Cache:      httpcache.New(httpcache.Config{MaxBytes: cfg.CacheSize, Logger: n.log}),
+		Cache:      httpcache.New(httpcache.Config{MaxBytes: cfg.CacheSize, MaxInFlight: cfg.CacheInFlight, Logger: n.log}),
 		Meter:      m,
 		Registry:   n.Metrics,
 		AccessLog:  access,
@@ -65,6 +65,7 @@ func (n *Node) newEdge() error {
 		HTTPRedirect: cfg.HTTPRedirect,
 		Parent:       parent,
 		Node:         n.edgeNodeName(),
+		Viewers:      cfg.Viewers,
 	})
 	if err != nil {
 		return fmt.Errorf("edge: %w", err)

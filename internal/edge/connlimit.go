@@ -8,19 +8,6 @@ import (
 	"syscall"
 )
 
-// Viewer connection bounds. A connection beyond them is accepted and closed at once, so that the
-// kernel's queue never fills with connections nobody will serve and the viewer learns at once.
-const (
-	// DefaultMaxViewerConnections bounds the edge's open viewer connections (lowered to three
-	// quarters of the process's descriptor limit when that is smaller), so that viewers can never
-	// take the descriptors the edge needs for origins and its store.
-	DefaultMaxViewerConnections = 16384
-	// DefaultMaxViewerConnectionsPerClient bounds the connections of one client address, so that
-	// one client cannot take every slot (generous for clients behind one NAT address: a browser
-	// opens 6 per host).
-	DefaultMaxViewerConnectionsPerClient = 1024
-)
-
 // ConnectionStats are the viewer connection counters (for /metrics and tests).
 type ConnectionStats struct {
 	Open    int64 // connections open now

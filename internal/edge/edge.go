@@ -93,62 +93,10 @@ type Config struct {
 	// Parent is another sailcdn edge of the same store that this edge fetches its misses from
 	// instead of the origins (tier.go; see ParseParent). nil: the origins.
 	Parent *url.URL
-	// ViewerWriteTimeout bounds every write to a viewer: a viewer that takes nothing for this
-	// long (at most 256 KiB per write) is cut off, and only that viewer; a slow one that keeps
-	// reading is not, whatever the body's size. Default DefaultViewerWriteTimeout; negative: none.
-	ViewerWriteTimeout time.Duration
-	// ViewerHeaderTimeout bounds the time to receive a request's line and header section, from
-	// the connection's start (first request) or the request's first byte (later ones), however
-	// slowly they trickle. Default DefaultViewerHeaderTimeout; negative: none.
-	ViewerHeaderTimeout time.Duration
-	// ViewerReadTimeout bounds every read of a request body: a body that stops arriving for this
-	// long is cut off (408, connection closed). Default DefaultViewerReadTimeout; negative: none.
-	ViewerReadTimeout time.Duration
-	// ViewerIdleTimeout closes a keep-alive connection idle between requests for this long.
-	// Default DefaultViewerIdleTimeout; negative: none.
-	ViewerIdleTimeout time.Duration
-	// MaxViewerConnections bounds the open viewer connections; MaxViewerConnectionsPerClient
-	// those of one client address. A connection beyond either is closed at once. Defaults
-	// DefaultMaxViewerConnections (at most 3/4 of the descriptor limit) and
-	// DefaultMaxViewerConnectionsPerClient; negative: unbounded.
-	MaxViewerConnections          int
-	MaxViewerConnectionsPerClient int
-	Logger                        *slog.Logger
-}
-
-// Defaults of the viewer timeouts.
-const (
-	// DefaultViewerWriteTimeout is Config.ViewerWriteTimeout's default.
-	DefaultViewerWriteTimeout = 30 * time.Second
-	// DefaultViewerHeaderTimeout is Config.ViewerHeaderTimeout's default.
-	DefaultViewerHeaderTimeout = 10 * time.Second
-	// DefaultViewerReadTimeout is Config.ViewerReadTimeout's default (nginx's
-	// client_body_timeout is 60 s; CloudFront's origin read timeout 30 s).
-	DefaultViewerReadTimeout = 30 * time.Second
-	// DefaultViewerIdleTimeout is Config.ViewerIdleTimeout's default.
-	DefaultViewerIdleTimeout = 2 * time.Minute
-)
-
-// orDefault applies the convention of the duration fields: 0 takes def, negative means none (0).
-func orDefault(d, def time.Duration) time.Duration {
-	switch {
-	case d == 0:
-		return def
-	case d < 0:
-		return 0
-	}
-	return d
-}
-
-// boundOrDefault is orDefault for counts.
-func boundOrDefault(n, def int) int {
-	switch {
-	case n == 0:
-		return def
-	case n < 0:
-		return 0
-	}
-	return n
+	// Viewers bounds what a viewer can hold: timeouts and connections. Zero fields take
+	// DefaultViewerLimits' values.
+	Viewers ViewerLimits
+	Logger  *slog.Logger
 }
 
 // Edge serves viewers. Create it with New, serve Handler (through Listener and Instrument, or
@@ -176,12 +124,10 @@ type Edge struct {
 	redirect  string
 	httpsPort atomic.Int32 // the TLS port redirects point to; 0: none
 
-	viewerWriteTimeout, viewerHeaderTimeout time.Duration
-	viewerReadTimeout, viewerIdleTimeout    time.Duration
-	maxConns, maxConnsPerClient             int
-	connsRefused                            atomic.Int64
-	limitersMu                              sync.Mutex // guards limiters
-	limiters                                []*connLimiter
+	viewers      ViewerLimits // with defaults applied; 0 is none
+	connsRefused atomic.Int64
+	limitersMu   sync.Mutex // guards limiters
+	limiters     []*connLimiter
 
 	fastMu sync.Mutex           // guards fast
 	fast   []*fastpath.Listener // every fast-path listener made by Listener
@@ -244,12 +190,7 @@ func New(cfg Config) (*Edge, error) {
 	if e.poll <= 0 {
 		e.poll = DefaultPollInterval
 	}
-	e.viewerWriteTimeout = orDefault(cfg.ViewerWriteTimeout, DefaultViewerWriteTimeout)
-	e.viewerHeaderTimeout = orDefault(cfg.ViewerHeaderTimeout, DefaultViewerHeaderTimeout)
-	e.viewerReadTimeout = orDefault(cfg.ViewerReadTimeout, DefaultViewerReadTimeout)
-	e.viewerIdleTimeout = orDefault(cfg.ViewerIdleTimeout, DefaultViewerIdleTimeout)
-	e.maxConns = boundOrDefault(cfg.MaxViewerConnections, descriptorBound(DefaultMaxViewerConnections))
-	e.maxConnsPerClient = boundOrDefault(cfg.MaxViewerConnectionsPerClient, DefaultMaxViewerConnectionsPerClient)
+	e.viewers = cfg.Viewers.withDefaults()
 	name := cfg.Name
 	if name == "" {
 		name = "sailcdn"
@@ -302,7 +243,7 @@ func noUpgradeWithBody(h http.Handler) http.Handler {
 func (e *Edge) Handler() http.Handler { return e.handler }
 
 // Listener wraps ln for srv, which must then Serve the result (call Instrument(srv) first). It
-// bounds the viewer connections (Config.MaxViewerConnections and ...PerClient), the meter counts
+// bounds the viewer connections (ViewerLimits.MaxConns and MaxConnsPerClient), the meter counts
 // every byte at the socket (unless metering is off), and, unless Config.NoFastPath, the HTTP/1.1
 // fast path (internal/fastpath) answers plain cache hits itself and hands each connection to srv
 // at its first request that is anything else.
@@ -313,10 +254,10 @@ func (e *Edge) Listener(ln net.Listener, srv *http.Server) net.Listener {
 // limit bounds the viewer connections of ln (ViewerLimits.MaxConns and MaxConnsPerClient), when
 // there is a bound.
 func (e *Edge) limit(ln net.Listener) net.Listener {
-	if e.maxConns <= 0 && e.maxConnsPerClient <= 0 {
+	if e.viewers.MaxConns <= 0 && e.viewers.MaxConnsPerClient <= 0 {
 		return ln
 	}
-	cl := &connLimiter{Listener: ln, max: e.maxConns, perClient: e.maxConnsPerClient,
+	cl := &connLimiter{Listener: ln, max: e.viewers.MaxConns, perClient: e.viewers.MaxConnsPerClient,
 		byClient: map[netip.Addr]int{}, refused: &e.connsRefused}
 	e.limitersMu.Lock()
 	e.limiters = append(e.limiters, cl)
@@ -378,9 +319,9 @@ func (e *Edge) Instrument(srv *http.Server) { e.meter.Instrument(srv) }
 func (e *Edge) NewServer() *http.Server {
 	srv := &http.Server{
 		Handler:           e.handler,
-		ReadHeaderTimeout: e.viewerHeaderTimeout,
-		IdleTimeout:       e.viewerIdleTimeout,
-		WriteTimeout:      e.viewerWriteTimeout,
+		ReadHeaderTimeout: e.viewers.HeaderTimeout,
+		IdleTimeout:       e.viewers.IdleTimeout,
+		WriteTimeout:      e.viewers.WriteTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
 	}

@@ -46,7 +46,7 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	}
 	mx, w := e.meter.Start(w, r, d.id)
 	// The fast path set the write deadline as the request began (Server.WriteTimeout).
-	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid, writeTimeout: e.viewerWriteTimeout, fresh: true}
+	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid, writeTimeout: e.viewers.WriteTimeout, fresh: true}
 	res := e.cache.ServeStored(vw, creq, stored)
 	d.prom.result(res.Status)
 	mx.End(vw.status)

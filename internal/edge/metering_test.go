@@ -351,11 +351,13 @@ func TestMeteringBooksPipelinedRequestsToTheirOwnDistribution(t *testing.T) {
 			addr := h.srv.Listener.Addr().String()
 			settle(t, addr, "GET /hit HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
 			settle(t, addr, "GET /hit HTTP/1.1\r\nHost: other.cdn.test\r\n\r\n")
-			// Both distributions' origin fetches are over: what the origin reads from now on is the
-			// upload's.
-			wait.Until(t, 3*time.Second, "the fills' bytes to the origin counted", func() bool {
+			// The warming requests are booked once their handlers end, which may be after their
+			// viewers have the responses; and their connections' bytes once they close. Both
+			// distributions' origin fetches are over: what the origin reads from now on is the upload's.
+			wait.Until(t, 3*time.Second, "the warming requests to be booked", func() bool {
 				p := h.meter.Pending()
-				return meter.Sum(p, a.ID).BytesToOrigin+meter.Sum(p, b.ID).BytesToOrigin == web.tap.Read.Load()
+				return meter.Sum(p, a.ID).Requests == 1 && meter.Sum(p, b.ID).Requests == 1 && h.edge.ConnectionStats().Open == 0 &&
+					meter.Sum(p, a.ID).BytesToOrigin+meter.Sum(p, b.ID).BytesToOrigin == web.tap.Read.Load()
 			})
 			originBefore := web.tap.Read.Load()
 			before := map[string]meter.Usage{a.ID: meter.Sum(h.meter.Pending(), a.ID), b.ID: meter.Sum(h.meter.Pending(), b.ID)}

@@ -54,12 +54,12 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if child {
 		r = r.WithContext(context.WithValue(r.Context(), tierChainKey{}, chain))
 	}
-	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid, writeTimeout: e.viewerWriteTimeout}
+	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid, writeTimeout: e.viewers.WriteTimeout}
 	// A fresh write deadline for everything this request writes, net/http's own writes included
 	// ("100 Continue"): the one left by the connection's previous request may have passed.
 	vw.extendDeadline()
 	if r.Body != nil && r.Body != http.NoBody {
-		vw.body = &viewerBody{ReadCloser: r.Body, rc: vw.controller(), timeout: e.viewerReadTimeout}
+		vw.body = &viewerBody{ReadCloser: r.Body, rc: vw.controller(), timeout: e.viewers.ReadTimeout}
 		r.Body = vw.body
 	}
 	// RFC 9112 §6.1: a server that receives Transfer-Encoding and Content-Length together "MUST

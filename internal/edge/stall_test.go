@@ -45,7 +45,7 @@ func TestStalledViewerIsCutOffAloneAfterTheWriteTimeout(t *testing.T) {
 			var log syncBuffer
 			h := newHarness(t, func(c *Config) {
 				c.NoFastPath = !fast
-				c.ViewerWriteTimeout = time.Second
+				c.Viewers.WriteTimeout = time.Second
 				c.AccessLog = &log
 				c.Cache = httpcache.New(httpcache.Config{MaxBufferedBody: 8 << 20})
 			})

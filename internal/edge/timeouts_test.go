@@ -27,7 +27,7 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 func TestIdleViewerConnectionsAreClosed(t *testing.T) {
 	for _, fast := range []bool{true, false} {
 		t.Run(fmt.Sprintf("fast path %v", fast), func(t *testing.T) {
-			h := newHarness(t, func(c *Config) { c.NoFastPath = !fast; c.ViewerIdleTimeout = 300 * time.Millisecond })
+			h := newHarness(t, func(c *Config) { c.NoFastPath = !fast; c.Viewers.IdleTimeout = 300 * time.Millisecond })
 			h.origin("web", cacheable)
 			h.distribution("site", "web", nil)
 			settle(t, h.srv.Listener.Addr().String(), "GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
@@ -50,7 +50,7 @@ func TestIdleViewerConnectionsAreClosed(t *testing.T) {
 // A request body that stops arriving is cut off after the viewer read timeout: the viewer gets
 // 408 and its connection is closed; the origin's connection is not held.
 func TestStalledRequestBodyIsCutOff(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.ViewerReadTimeout = 300 * time.Millisecond })
+	h := newHarness(t, func(c *Config) { c.Viewers.ReadTimeout = 300 * time.Millisecond })
 	h.origin("web", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "uploaded") })
 	h.distribution("site", "web", nil)
 	c := h.rawDial()
@@ -75,8 +75,8 @@ func TestViewerConnectionsAreBounded(t *testing.T) {
 		name string
 		mod  func(*Config)
 	}{
-		{"total", func(c *Config) { c.MaxViewerConnections = 3 }},
-		{"per client", func(c *Config) { c.MaxViewerConnectionsPerClient = 3 }},
+		{"total", func(c *Config) { c.Viewers.MaxConns = 3 }},
+		{"per client", func(c *Config) { c.Viewers.MaxConnsPerClient = 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc.mod)
