@@ -267,35 +267,29 @@ const maxViaMember = 128
 // (anything else is dropped as junk), the last maxForwardedHops of them, then the viewer's own
 // address as the edge saw it.
 func forwardedFor(prior []string, clientIP string) string {
-	if len(prior) == 0 {
-		return clientIP
-	}
-	var hops []string
-	for _, line := range prior {
-		for m := range strings.SplitSeq(line, ",") {
-			m = strings.TrimSpace(m)
-			if _, err := netip.ParseAddr(m); err == nil {
-				hops = append(hops, m)
-			}
-		}
-	}
-	if len(hops) > maxForwardedHops {
-		hops = hops[len(hops)-maxForwardedHops:]
-	}
-	return strings.Join(append(hops, clientIP), ", ")
+	return lastHops(prior, clientIP, func(m string) bool {
+		_, err := netip.ParseAddr(m)
+		return err == nil
+	})
 }
 
 // viaChain rebuilds Via (RFC 9110 §7.6.3) from the viewer's lines: the members made only of
 // visible ASCII and spaces and at most maxViaMember bytes long, the last maxForwardedHops of them,
 // then the edge's own.
 func viaChain(prior []string, own string) string {
+	return lastHops(prior, own, func(m string) bool { return len(m) <= maxViaMember && visibleASCII(m) })
+}
+
+// lastHops joins the last maxForwardedHops members of the list field lines prior that are well
+// formed, then own.
+func lastHops(prior []string, own string, wellFormed func(string) bool) string {
 	if len(prior) == 0 {
 		return own
 	}
 	var hops []string
 	for _, line := range prior {
 		for m := range strings.SplitSeq(line, ",") {
-			if m = strings.TrimSpace(m); m != "" && len(m) <= maxViaMember && visibleASCII(m) {
+			if m = strings.TrimSpace(m); m != "" && wellFormed(m) {
 				hops = append(hops, m)
 			}
 		}

@@ -44,30 +44,23 @@ var DefaultViewerLimits = ViewerLimits{
 func (l ViewerLimits) withDefaults() ViewerLimits {
 	d := DefaultViewerLimits
 	d.MaxConns = descriptorBound(d.MaxConns)
-	pick := func(v, def time.Duration) time.Duration {
-		switch {
-		case v == 0:
-			return def
-		case v < 0:
-			return 0
-		}
-		return v
-	}
-	count := func(v, def int) int {
-		switch {
-		case v == 0:
-			return def
-		case v < 0:
-			return 0
-		}
-		return v
-	}
 	return ViewerLimits{
-		HeaderTimeout:     pick(l.HeaderTimeout, d.HeaderTimeout),
-		ReadTimeout:       pick(l.ReadTimeout, d.ReadTimeout),
-		WriteTimeout:      pick(l.WriteTimeout, d.WriteTimeout),
-		IdleTimeout:       pick(l.IdleTimeout, d.IdleTimeout),
-		MaxConns:          count(l.MaxConns, d.MaxConns),
-		MaxConnsPerClient: count(l.MaxConnsPerClient, d.MaxConnsPerClient),
+		HeaderTimeout:     orDefault(l.HeaderTimeout, d.HeaderTimeout),
+		ReadTimeout:       orDefault(l.ReadTimeout, d.ReadTimeout),
+		WriteTimeout:      orDefault(l.WriteTimeout, d.WriteTimeout),
+		IdleTimeout:       orDefault(l.IdleTimeout, d.IdleTimeout),
+		MaxConns:          orDefault(l.MaxConns, d.MaxConns),
+		MaxConnsPerClient: orDefault(l.MaxConnsPerClient, d.MaxConnsPerClient),
 	}
+}
+
+// orDefault is a limit's convention: 0 takes def, negative means none (0).
+func orDefault[T ~int | ~int64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
