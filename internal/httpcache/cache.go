@@ -64,7 +64,10 @@ type Policy struct {
 	MaxTTL time.Duration
 	// ErrorTTL is the freshness of an error response (status >= 400) that states none of its own,
 	// replacing DefaultTTL for errors: CloudFront caches errors for 10 s by default rather than
-	// for its default TTL. 0 leaves errors to the rules above.
+	// for its default TTL. It applies to the statuses a cache may store heuristically or that
+	// CloudFront always caches (404, 405, 410, 500, 501, 502, 503, 504) and to errors marked
+	// public; any other error without explicit freshness (403, 599…) is not stored. 0 leaves
+	// errors to the rules above.
 	ErrorTTL time.Duration
 	// ErrorTTLs forces the freshness of the listed error statuses, whatever the origin said
 	// (Lightsail's customErrorResponses errorCachingMinTTL): the response is stored for that long

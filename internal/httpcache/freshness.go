@@ -159,7 +159,10 @@ func freshnessLifetime(p Policy, status int, h http.Header, cc *directives, date
 		return max(0, t.Sub(dateValue)), true, false
 	}
 	if status >= 400 && p.ErrorTTL > 0 {
-		return p.ErrorTTL, false, true
+		if errorCachedByDefault(status) || cc.public {
+			return p.ErrorTTL, false, true
+		}
+		return 0, false, false
 	}
 	if !heuristicallyCacheable(status) && !cc.public {
 		return 0, false, false
@@ -171,6 +174,20 @@ func freshnessLifetime(p Policy, status int, h http.Header, cc *directives, date
 		return min(dateValue.Sub(lm)/10, heuristicCap), false, true
 	}
 	return 0, false, true
+}
+
+// errorCachedByDefault reports whether an error response without freshness of its own is kept for
+// Policy.ErrorTTL: when RFC 9110 §15.1 lets a cache store it heuristically (404, 405, 410, 501) or
+// CloudFront always caches it (404, 414, 500–504: Developer Guide, "HTTP 4xx and 5xx status codes
+// that CloudFront always caches"), except 414, which blames the request. Any other error — 403,
+// 409, 599… — is stored only with explicit freshness or public (CloudFront caches 400, 403, 405,
+// 412 and 415 only when the origin sends max-age or s-maxage).
+func errorCachedByDefault(status int) bool {
+	switch status {
+	case 404, 405, 410, 500, 501, 502, 503, 504:
+		return true
+	}
+	return false
 }
 
 // blamesTheRequest reports whether an error status describes the request or the client that sent
