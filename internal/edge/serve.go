@@ -69,7 +69,8 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// there, and removes it, framing by Content-Length). Browsers never send either on a
 	// keep-alive connection; what a front end and the edge might frame differently can then never
 	// be followed by another request.
-	vw.closeAfter = r.ProtoMajor == 1 && (len(r.TransferEncoding) > 0 || r.ProtoMinor == 0 && r.ContentLength != 0)
+	vw.http1 = r.ProtoMajor == 1
+	vw.closeAfter = vw.http1 && (len(r.TransferEncoding) > 0 || r.ProtoMinor == 0 && r.ContentLength != 0)
 	switch {
 	case loop:
 		writeText(vw, http.StatusLoopDetected, msgLoop)
@@ -258,8 +259,10 @@ type viewerWriter struct {
 	// whose body failed (timed out, malformed) closes the connection (the rest of the body may
 	// still come, and must never be read as a next request).
 	body *viewerBody
-	// closeAfter: the connection ends with this response (Connection: close).
-	closeAfter bool
+	// closeAfter: the connection ends with this response (Connection: close). Only for HTTP/1: an
+	// HTTP/2 stream whose body failed is reset on its own, and "Connection: close" would make the
+	// HTTP/2 server wind down the whole connection.
+	closeAfter, http1 bool
 	// One-element values for Via (when the response has none) and the request id, so that
 	// adding them allocates nothing; their capacity is 1, so a writer that appends copies.
 	viaValue, ridValue [1]string
@@ -286,7 +289,7 @@ func (w *viewerWriter) WriteHeader(code int) {
 		}
 		w.ridValue[0] = w.requestID
 		h[RequestIDHeader] = w.ridValue[:]
-		if w.closeAfter || w.body != nil && w.body.failed() {
+		if w.closeAfter || w.http1 && w.body != nil && w.body.failed() {
 			h["Connection"] = []string{"close"}
 		}
 		if w.rewrite != 0 && code >= 200 && code <= 299 {
