@@ -193,7 +193,9 @@ func (e *Edge) cacheRequest(r *http.Request, tp targetPath, d *distribution, rid
 	path, rawPath := tp.path, tp.raw
 	if path == "/" && d.rootObject != "" {
 		// defaultRootObject: only the root itself; "/dir/" stays "/dir/" (CloudFront does the same).
-		path, rawPath = "/"+d.rootObject, ""
+		// In normal form too, so that a root object written as "../x" cannot leave the origin's
+		// path prefix either.
+		path, rawPath = uripath.RemoveDotSegments("/"+d.rootObject), ""
 	}
 	beh := d.behaviorFor(path)
 	or := d.buildOriginRequest(r, path, rawPath, e.via, rid)
