@@ -55,9 +55,17 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), tierChainKey{}, chain))
 	}
 	vw := &viewerWriter{ResponseWriter: w, via: e.via, requestID: rid, writeTimeout: e.viewers.WriteTimeout}
-	// A fresh write deadline for everything this request writes, net/http's own writes included
-	// ("100 Continue"): the one left by the connection's previous request may have passed.
-	vw.extendDeadline()
+	vw.http1 = r.ProtoMajor == 1
+	if vw.http1 {
+		// A fresh write deadline for everything this request writes, net/http's own writes
+		// included ("100 Continue"): the one left by the connection's previous request may
+		// have passed.
+		vw.extendDeadline()
+	} else if vw.writeTimeout > 0 {
+		// The HTTP/2 server resets a stream when its write deadline passes, written to or not:
+		// none until the first write, so that a slow origin is not the viewer's fault.
+		_ = vw.controller().SetWriteDeadline(time.Time{})
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		vw.body = &viewerBody{ReadCloser: r.Body, rc: vw.controller(), timeout: e.viewers.ReadTimeout}
 		r.Body = vw.body
@@ -69,7 +77,6 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// there, and removes it, framing by Content-Length). Browsers never send either on a
 	// keep-alive connection; what a front end and the edge might frame differently can then never
 	// be followed by another request.
-	vw.http1 = r.ProtoMajor == 1
 	vw.closeAfter = vw.http1 && (len(r.TransferEncoding) > 0 || r.ProtoMinor == 0 && r.ContentLength != 0)
 	switch {
 	case loop:

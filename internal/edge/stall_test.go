@@ -93,3 +93,34 @@ func TestStalledViewerIsCutOffAloneAfterTheWriteTimeout(t *testing.T) {
 		})
 	}
 }
+
+// The viewer write timeout bounds writes to the viewer, never the wait for the origin: a response
+// that takes longer than it to arrive is still delivered, over HTTP/1.1 and HTTP/2 alike (the
+// HTTP/2 server resets a stream whose write deadline passes even while nothing is written).
+func TestSlowOriginIsNotCutByTheViewerWriteTimeout(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Viewers.WriteTimeout = 300 * time.Millisecond })
+	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(800 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		io.WriteString(w, "late but whole")
+	})
+	h.distribution("site", "web", nil)
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+	}{{"HTTP/1.1", h.client}, {"h2c", h2cClient()}} {
+		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/slow-"+c.name, nil)
+		req.Host = "site.cdn.test"
+		resp, err := c.client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(body) != "late but whole" {
+			t.Fatalf("%s: %q, %v", c.name, body, err)
+		}
+	}
+}
