@@ -118,13 +118,6 @@ func (f *fill) recycle(c *chunk) {
 	c.data = nil
 }
 
-// chunkArray returns an array for the next read of a stream.
-func (f *fill) chunkArray() []byte {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.chunkArrayLocked()
-}
-
 // chunkArrayLocked returns a spare array, or one from streamChunks, counted in flight from now.
 func (f *fill) chunkArrayLocked() []byte {
 	if n := len(f.spare); n > 0 {
@@ -186,13 +179,23 @@ func (f *fill) run() {
 			f.end0(errNoSubscribers)
 			return
 		}
-		// Only this goroutine changes storing: a stream reads straight into a chunk of its own.
-		dst, owned := scratch, false
+		// Only this goroutine changes storing and the chunk list's tail: a stream reads straight
+		// into the free end of its last chunk, or into a new one.
+		dst, tail, owned := scratch, (*chunk)(nil), false
 		if !f.storing {
-			dst, owned = f.chunkArray(), true
+			dst, tail = f.streamSpace()
+			owned = tail == nil
 		}
 		n, err := f.in.body.Read(dst)
-		if n > 0 {
+		switch {
+		case n > 0 && tail != nil:
+			f.mu.Lock()
+			tail.data = tail.data[:len(tail.data)+n] // readers hold slices of the part before
+			f.end += int64(n)
+			f.cutLaggardsLocked(pressure)
+			f.broadcastLocked()
+			f.mu.Unlock()
+		case n > 0:
 			f.mu.Lock()
 			abandoned := f.appendLocked(dst[:n], owned, pressure)
 			f.broadcastLocked()
@@ -200,7 +203,7 @@ func (f *fill) run() {
 			if abandoned {
 				f.in.abandon()
 			}
-		} else if owned {
+		case owned:
 			f.mu.Lock()
 			f.recycle(&chunk{data: dst})
 			f.mu.Unlock()
@@ -272,16 +275,35 @@ func (f *fill) appendLocked(p []byte, owned, pressure bool) (abandoned bool) {
 		}
 		f.buf = nil
 	}
-	if pressure {
-		f.window = fillChunk
-	}
 	if !owned {
 		b := f.chunkArrayLocked()
 		p = b[:copy(b, p)]
 	}
 	f.chunks = append(f.chunks, &chunk{data: p}) // its array was counted when the fill took it
 	f.end += n
-	// Subscribers too far behind the fastest are cut off; what every remaining one has sent goes.
+	f.cutLaggardsLocked(pressure)
+	return abandoned
+}
+
+// streamSpace returns where a streamed fill reads next: the free end of its last chunk when it
+// has one (so that short reads do not each hold a whole array), else a new array.
+func (f *fill) streamSpace() ([]byte, *chunk) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.chunks); n > 0 {
+		if c := f.chunks[n-1]; !c.pinned && cap(c.data) == fillChunk && len(c.data) < fillChunk {
+			return c.data[len(c.data):fillChunk], c
+		}
+	}
+	return f.chunkArrayLocked(), nil
+}
+
+// cutLaggardsLocked cuts off the subscribers too far behind the fastest one, then drops what every
+// remaining one has sent.
+func (f *fill) cutLaggardsLocked(pressure bool) {
+	if pressure {
+		f.window = fillChunk
+	}
 	fastest := int64(0)
 	for s := range f.subs {
 		fastest = max(fastest, s.pos)
@@ -296,7 +318,6 @@ func (f *fill) appendLocked(p []byte, owned, pressure bool) (abandoned bool) {
 		}
 	}
 	f.trimLocked()
-	return abandoned
 }
 
 // grow makes room for n more bytes in buf, within MaxInFlight. It reports false when that would
@@ -316,7 +337,7 @@ func (f *fill) grow(n int64) bool {
 	return true
 }
 
-// trimLocked drops the chunks of a streamed body that every subscriber has sent.
+// trimLocked drops the chunks of a streamed body that every subscriber has sent, but the last.
 func (f *fill) trimLocked() {
 	if f.storing {
 		return
@@ -325,7 +346,8 @@ func (f *fill) trimLocked() {
 	for s := range f.subs {
 		low = min(low, s.pos)
 	}
-	for len(f.chunks) > 0 && f.base+int64(len(f.chunks[0].data)) <= low {
+	// The last chunk stays: the fill may be reading into its free end (streamSpace) right now.
+	for len(f.chunks) > 1 && f.base+int64(len(f.chunks[0].data)) <= low {
 		c := f.chunks[0]
 		f.base += int64(len(c.data))
 		f.recycle(c)

@@ -163,11 +163,36 @@ func TestInFlightBytesAreBounded(t *testing.T) {
 	const fills = 8
 	body := bodyOf(200_000)
 	cfg := Config{MaxBufferedBody: 256 << 10, MaxInFlight: 512 << 10}
-	e := newEnv(t, cfg, respond(200, string(body), "Cache-Control: max-age=600", "Content-Length: "+strconv.Itoa(len(body))))
+	// The origin holds the end of each body until the bound has been sampled, so that every fill
+	// is in progress at once, however the machine schedules them.
+	gate := make(chan struct{})
+	e := newEnv(t, cfg, func(clk *testClock) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Date", clk.httpDate(0))
+			w.Header().Set("Cache-Control", "max-age=600")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(body[:len(body)-1])
+			w.(http.Flusher).Flush()
+			<-gate
+			_, _ = w.Write(body[len(body)-1:])
+		}
+	})
 	viewers := make([]*viewer, fills)
-	var wg sync.WaitGroup
 	for i := range viewers {
 		viewers[i] = newViewer(true)
+	}
+	var release sync.Once
+	releaseAll := func() {
+		release.Do(func() {
+			close(gate)
+			for _, v := range viewers {
+				close(v.block)
+			}
+		})
+	}
+	t.Cleanup(releaseAll) // before the origin's Close, which waits for its handlers
+	var wg sync.WaitGroup
+	for i := range viewers {
 		wg.Go(func() { _, _ = e.c.Serve(viewers[i], e.request("GET", fmt.Sprintf("/o%d", i)), e.o.fetch()) })
 	}
 	limit := cfg.MaxInFlight + fills*fillChunk
@@ -188,9 +213,7 @@ func TestInFlightBytesAreBounded(t *testing.T) {
 	if peak > limit || peak == 0 {
 		t.Fatalf("peak of %d bytes in flight, bound %d", peak, limit)
 	}
-	for _, v := range viewers {
-		close(v.block)
-	}
+	releaseAll()
 	wg.Wait()
 	for i, v := range viewers {
 		if v.String() != string(body) {
