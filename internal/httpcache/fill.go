@@ -461,6 +461,15 @@ func (f *fill) next(s *subscriber) (data []byte, done bool, err error, changed <
 		if len(data) > viewerChunk {
 			data = data[:viewerChunk]
 		}
+		// The last byte of a body of known length waits until the fill has ended: a viewer that
+		// has the whole response then finds the object stored (or learns the body failed), rather
+		// than racing the fill's last step with its next request.
+		if !f.done && f.in.sizeHint > 0 && s.pos+int64(len(data)) >= f.in.sizeHint {
+			data = data[:max(0, f.in.sizeHint-1-s.pos)]
+			if len(data) == 0 {
+				return nil, false, nil, f.changed
+			}
+		}
 		return data, false, nil, nil
 	}
 	return nil, f.done, f.err, f.changed

@@ -268,3 +268,24 @@ func TestLaggardOnAStreamedBodyIsCutOff(t *testing.T) {
 		t.Fatalf("%d bytes still in flight", n)
 	}
 }
+
+// A viewer that has a whole response of known length finds the object stored: the last byte waits
+// for the fill's end, so a next request never races the fill's last step.
+func TestWholeResponseMeansStored(t *testing.T) {
+	body := bodyOf(100_000)
+	e := newEnv(t, Config{}, respond(200, string(body), "Cache-Control: max-age=600", "Content-Length: "+strconv.Itoa(len(body))))
+	for i := range 20 {
+		path := fmt.Sprintf("/o%d", i)
+		v := newViewer(false)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = e.c.Serve(v, e.request("GET", path), e.o.fetch())
+		}()
+		wait.Until(t, 2*time.Second, "the whole body", func() bool { return v.received() == len(body) })
+		if _, ok := e.c.Lookup(e.request("GET", path)); !ok {
+			t.Fatalf("%s: the viewer has the whole body but the object is not stored", path)
+		}
+		<-done
+	}
+}
