@@ -14,16 +14,46 @@ type ConnectionStats struct {
 	Refused int64 // connections closed at once because a bound was reached, since start
 }
 
-// connLimiter is the listener that enforces the bounds; 0 disables a bound.
-type connLimiter struct {
-	net.Listener
+// connSlots are the viewer connection bounds of an Edge, shared by every port it serves (plain and
+// TLS): one budget of descriptors, one per client address. 0 disables a bound.
+type connSlots struct {
 	max, perClient int
 
 	mu       sync.Mutex // guards open and byClient
 	open     int
 	byClient map[netip.Addr]int
 
-	refused *atomic.Int64
+	refused atomic.Int64
+}
+
+func newConnSlots(max, perClient int) *connSlots {
+	return &connSlots{max: max, perClient: perClient, byClient: map[netip.Addr]int{}}
+}
+
+func (s *connSlots) admit(ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.max > 0 && s.open >= s.max || s.perClient > 0 && s.byClient[ip] >= s.perClient {
+		return false
+	}
+	s.open++
+	s.byClient[ip]++
+	return true
+}
+
+func (s *connSlots) release(ip netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open--
+	if s.byClient[ip]--; s.byClient[ip] <= 0 {
+		delete(s.byClient, ip)
+	}
+}
+
+func (s *connSlots) stats() ConnectionStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ConnectionStats{Open: int64(s.open), Refused: s.refused.Load()}
 }
 
 // descriptorBound lowers n to three quarters of the descriptor limit, when there is one.
@@ -33,6 +63,14 @@ func descriptorBound(n int) int {
 		return max(1, int(lim.Cur*3/4))
 	}
 	return n
+}
+
+// connLimiter is a listener whose connections take slots: one beyond a bound is accepted and
+// closed at once, so that the kernel's queue never fills with connections nobody will serve and the
+// viewer learns at once.
+type connLimiter struct {
+	net.Listener
+	slots *connSlots
 }
 
 func (l *connLimiter) Accept() (net.Conn, error) {
@@ -45,45 +83,19 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 			ip = ap.Addr().Unmap()
 		}
-		if l.admit(ip) {
-			return &limitedConn{Conn: c, l: l, ip: ip}, nil
+		if l.slots.admit(ip) {
+			return &limitedConn{Conn: c, slots: l.slots, ip: ip}, nil
 		}
-		l.refused.Add(1)
+		l.slots.refused.Add(1)
 		c.Close()
 	}
 }
 
-func (l *connLimiter) admit(ip netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.max > 0 && l.open >= l.max || l.perClient > 0 && l.byClient[ip] >= l.perClient {
-		return false
-	}
-	l.open++
-	l.byClient[ip]++
-	return true
-}
-
-func (l *connLimiter) release(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.byClient[ip]--; l.byClient[ip] <= 0 {
-		delete(l.byClient, ip)
-	}
-}
-
-func (l *connLimiter) openCount() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return int64(l.open)
-}
-
 // limitedConn gives its slot back when closed (once, whoever closes it: net/http, the fast path,
-// the HTTP/2 server after a hijack).
+// the HTTP/2 server, a failed TLS handshake).
 type limitedConn struct {
 	net.Conn
-	l      *connLimiter
+	slots  *connSlots
 	ip     netip.Addr
 	closed atomic.Bool
 }
@@ -91,7 +103,7 @@ type limitedConn struct {
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	if c.closed.CompareAndSwap(false, true) {
-		c.l.release(c.ip)
+		c.slots.release(c.ip)
 	}
 	return err
 }

@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -124,10 +123,8 @@ type Edge struct {
 	redirect  string
 	httpsPort atomic.Int32 // the TLS port redirects point to; 0: none
 
-	viewers      ViewerLimits // with defaults applied; 0 is none
-	connsRefused atomic.Int64
-	limitersMu   sync.Mutex // guards limiters
-	limiters     []*connLimiter
+	viewers ViewerLimits // with defaults applied; 0 is none
+	slots   *connSlots   // the viewer connection bounds of every port
 
 	fastMu sync.Mutex           // guards fast
 	fast   []*fastpath.Listener // every fast-path listener made by Listener
@@ -191,6 +188,7 @@ func New(cfg Config) (*Edge, error) {
 		e.poll = DefaultPollInterval
 	}
 	e.viewers = cfg.Viewers.withDefaults()
+	e.slots = newConnSlots(e.viewers.MaxConns, e.viewers.MaxConnsPerClient)
 	name := cfg.Name
 	if name == "" {
 		name = "sailcdn"
@@ -251,18 +249,13 @@ func (e *Edge) Listener(ln net.Listener, srv *http.Server) net.Listener {
 	return e.listener(e.limit(ln), srv, false)
 }
 
-// limit bounds the viewer connections of ln (ViewerLimits.MaxConns and MaxConnsPerClient), when
-// there is a bound.
+// limit bounds the viewer connections of ln (ViewerLimits.MaxConns and MaxConnsPerClient, shared
+// by every port), when there is a bound.
 func (e *Edge) limit(ln net.Listener) net.Listener {
 	if e.viewers.MaxConns <= 0 && e.viewers.MaxConnsPerClient <= 0 {
 		return ln
 	}
-	cl := &connLimiter{Listener: ln, max: e.viewers.MaxConns, perClient: e.viewers.MaxConnsPerClient,
-		byClient: map[netip.Addr]int{}, refused: &e.connsRefused}
-	e.limitersMu.Lock()
-	e.limiters = append(e.limiters, cl)
-	e.limitersMu.Unlock()
-	return cl
+	return &connLimiter{Listener: ln, slots: e.slots}
 }
 
 // listener is Listener without the bounds; tls says whether ln's connections are TLS
@@ -279,16 +272,9 @@ func (e *Edge) listener(ln net.Listener, srv *http.Server, tls bool) net.Listene
 	return fl
 }
 
-// ConnectionStats sums the viewer connection counters of every listener made by Listener.
-func (e *Edge) ConnectionStats() ConnectionStats {
-	e.limitersMu.Lock()
-	defer e.limitersMu.Unlock()
-	st := ConnectionStats{Refused: e.connsRefused.Load()}
-	for _, l := range e.limiters {
-		st.Open += l.openCount()
-	}
-	return st
-}
+// ConnectionStats returns the viewer connection counters of every listener made by Listener and
+// TLSListener.
+func (e *Edge) ConnectionStats() ConnectionStats { return e.slots.stats() }
 
 // FastPathStats sums the fast-path counters of every listener made by Listener.
 func (e *Edge) FastPathStats() fastpath.Stats {

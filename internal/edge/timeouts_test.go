@@ -147,3 +147,38 @@ func TestSlowUploadOutlastsTheOriginTimeout(t *testing.T) {
 		t.Fatalf("the origin received %d body bytes", len(got))
 	}
 }
+
+// The plain and TLS ports share the connection bounds: a connection on the TLS port takes its slot
+// as soon as it is accepted, before its handshake.
+func TestTLSPortSharesTheConnectionBounds(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Viewers.MaxConnsPerClient = 2 })
+	h.origin("web", cacheable)
+	h.distribution("site", "web", nil)
+	srv := h.edge.NewTLSServer()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := h.edge.TLSListener(raw, srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(tl)
+	t.Cleanup(func() { srv.Close() })
+
+	plain := h.rawDial()
+	plain.send("GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
+	plain.readResponse("GET")
+	tlsConn, err := net.Dial("tcp", raw.Addr().String()) // never handshakes
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait.Until(t, 3*time.Second, "the TLS connection to take a slot", func() bool { return h.edge.ConnectionStats().Open == 2 })
+	third := h.rawDial()
+	third.send("GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n")
+	if !closedWithin(third.c, 3*time.Second) {
+		t.Fatalf("a third connection of the client was served")
+	}
+	tlsConn.Close()
+	wait.Until(t, 3*time.Second, "the TLS connection's slot to be given back", func() bool { return h.edge.ConnectionStats().Open == 1 })
+}
