@@ -200,8 +200,10 @@ start_sailcdn() { # name api edge extra-flags...
 	local name=$1 api=$2 edge=$3
 	shift 3
 	mkdir -p "$WORK/$name"
+	# No HTTPS port (--edge-tls-addr ""): this benchmark measures plain HTTP, and the contenders
+	# would otherwise all ask for the default TLS port (bench/https-vs-nginx.sh measures HTTPS).
 	"$WORK/sailcdn" serve --dev --data "$WORK/$name" --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:$edge" \
-		--origin "bench=http://127.0.0.1:$ORIGIN_PORT" --cache-size "${CACHE_MIB}MiB" --log-level warn "$@" \
+		--edge-tls-addr "" --origin "bench=http://127.0.0.1:$ORIGIN_PORT" --cache-size "${CACHE_MIB}MiB" --log-level warn "$@" \
 		>"$WORK/$name/stdout.log" 2>"$WORK/$name/stderr.log" &
 	PIDS+=($!)
 	eval "${name^^}_PID=$!"
