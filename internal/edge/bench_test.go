@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -55,10 +56,22 @@ func BenchmarkCacheHit(b *testing.B) {
 // machine shared with other work, it moves far less than throughput does, so two builds can be
 // compared run against run (docs/benchmarks.md, issue 9).
 func BenchmarkCacheHitCPU(b *testing.B) {
-	h := newHarness(b)
+	for _, size := range []int{1 << 10, 1 << 20} {
+		for _, metered := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%dKiB/metering=%v", size>>10, metered), func(b *testing.B) { benchmarkHitCPU(b, size, metered) })
+		}
+	}
+}
+
+func benchmarkHitCPU(b *testing.B, size int, metered bool) {
+	var opts []harnessOption
+	if !metered {
+		opts = append(opts, func(c *Config) { c.Meter = nil })
+	}
+	h := newHarness(b, opts...)
 	h.origin("web", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=3600")
-		w.Write(make([]byte, 1024))
+		w.Write(make([]byte, size))
 	})
 	h.distribution("site", "web", nil)
 	h.get("site.cdn.test", "/obj")

@@ -16,7 +16,8 @@ type ViewerLimits struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds every write to a viewer (at most 256 KiB each): a viewer that takes
 	// nothing for this long is cut off, and only that viewer; a slow one that keeps reading is
-	// not, whatever the body's size.
+	// not, whatever the body's size. (A write starts with between half of it and all of it left:
+	// the deadline is moved once half has passed, to spare a timer update per write.)
 	WriteTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection idle between requests for this long.
 	IdleTimeout time.Duration

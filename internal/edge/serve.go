@@ -263,6 +263,7 @@ type viewerWriter struct {
 	// piece; later pieces get their own.
 	writeTimeout time.Duration
 	fresh        bool
+	deadline     time.Time // the write deadline this writer last set
 	rc           *http.ResponseController
 	// body is the request body, read under the viewer read timeout: a response to a request
 	// whose body failed (timed out, malformed) closes the connection (the rest of the body may
@@ -313,7 +314,8 @@ func (w *viewerWriter) WriteHeader(code int) {
 // the write timeout (8.7 KB/s for the default 30 s), or be cut off.
 const writePiece = 256 << 10
 
-// Write sends p in pieces of at most writePiece, each with a write deadline writeTimeout ahead:
+// Write sends p in pieces of at most writePiece, each with a write deadline at least half of
+// writeTimeout ahead (see extendDeadline):
 // a viewer that stops reading is cut off after the timeout, one that reads slowly is not, and a
 // long body is never bounded as a whole.
 func (w *viewerWriter) Write(p []byte) (int, error) {
@@ -340,11 +342,19 @@ func (w *viewerWriter) Write(p []byte) (int, error) {
 }
 
 // extendDeadline sets the connection's (or HTTP/2 stream's) write deadline writeTimeout from now.
+// It moves the deadline only once half of the timeout has passed since it last set it: each write
+// still has at least half the timeout, and the writes of a large response that is taken quickly
+// cost no timer update each.
 func (w *viewerWriter) extendDeadline() {
 	if w.writeTimeout <= 0 {
 		return
 	}
-	_ = w.controller().SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	now := time.Now()
+	if w.deadline.Sub(now) >= w.writeTimeout/2 {
+		return
+	}
+	w.deadline = now.Add(w.writeTimeout)
+	_ = w.controller().SetWriteDeadline(w.deadline)
 }
 
 func (w *viewerWriter) controller() *http.ResponseController {
