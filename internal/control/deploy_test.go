@@ -63,6 +63,10 @@ func TestDeployedWaitsForLiveEdgesOnly(t *testing.T) {
 	e := sailtest.New(t, func(c *sailtest.Config) {
 		c.Role = app.RoleAPI
 		c.Control.EdgeTimeout = edgeTimeout
+		// The server clock follows the wall clock: with sailtest's 200 ms deploy delay, a loaded
+		// machine passed it between a create and the next read ("right after create: Deployed").
+		// Every step below moves the clock an hour, so a minute changes nothing else.
+		c.Control.DeployDelay = time.Minute
 	})
 	e.AddOrigin("web-1", "http://127.0.0.1:9/", "Instance", "us-east-1")
 	c := e.Client(sailtest.Alice, "us-east-1")
