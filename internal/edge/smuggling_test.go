@@ -34,7 +34,9 @@ type exchanged struct {
 }
 
 // readAll sends raw on a new connection to addr and reads responses until the server closes the
-// connection (or stays silent for a second).
+// connection (or stays silent for 10 s). Every probe ends with a "Connection: close" request or
+// one the server refuses, so the silence bound is only a backstop: a short one (it was 1 s) cut a
+// slow answer off a loaded machine and made the two servers' lists differ in length.
 func readAll(t *testing.T, addr, raw string) []exchanged {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -48,7 +50,7 @@ func readAll(t *testing.T, addr, raw string) []exchanged {
 	br := bufio.NewReader(c)
 	var out []exchanged
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
 			var ne net.Error
