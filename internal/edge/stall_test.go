@@ -68,7 +68,11 @@ func TestStalledViewerIsCutOffAloneAfterTheWriteTimeout(t *testing.T) {
 			if r := h.get("site.cdn.test", "/big"); r.status != 200 || r.body != body {
 				t.Fatalf("second viewer: %d, %d bytes", r.status, len(r.body))
 			}
-			if took := time.Since(start); took > 3*time.Second {
+			// Before issue 9 the second viewer waited as long as the stalled one stalled: for ever.
+			// The bound is loose because a 6 MiB transfer under -race took 4.7 s at a load average
+			// of ~20 on 2 cores (it was 3 s); the ordering itself is pinned without timing by
+			// httpcache's TestStalledViewerDoesNotStallTheOthers.
+			if took := time.Since(start); took > 15*time.Second {
 				t.Fatalf("the second viewer waited %s for the stalled one", took)
 			}
 			// The stalled viewer's request ends (its line is logged) without it reading anything.
