@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"net/http"
 	"strings"
 	"time"
@@ -20,7 +21,8 @@ type fastHits struct {
 
 func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	e := f.e
-	d, _ := e.snap.Load().lookup(r.Host)
+	snap := e.snap.Load()
+	d, _ := snap.lookup(r.Host)
 	// Unknown, deleted and disabled distributions, refused methods and odd targets get the
 	// edge's own error responses: rare, and serveHTTP's business. So do child edges' requests,
 	// which are not metered (tier.go).
@@ -29,6 +31,13 @@ func (f fastHits) ServeFast(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if !f.tls && e.redirectsToHTTPS(d) {
 		return false
+	}
+	if f.tls {
+		// The handshake's state, captured when the connection arrived (instrumentTLS): a Host of
+		// another distribution than the server name is serveHTTP's 421.
+		if st, _ := r.Context().Value(tlsStateKey{}).(*tls.ConnectionState); snap.misdirected(st, r.Host, d) {
+			return false
+		}
 	}
 	if _, child := r.Header[tierHeader]; child {
 		return false

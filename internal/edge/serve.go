@@ -28,6 +28,7 @@ const (
 	msgLoop        = "this request has already passed this edge: the edges' parents form a loop"
 	msgBadPath     = "the request path hides a dot-segment"
 	msgBadPage     = "the distribution's error page path is not usable"
+	msgMisdirected = "the Host field names another distribution than this connection's TLS server name"
 )
 
 // RequestIDHeader names the response (and origin request) field carrying the edge's request id,
@@ -44,7 +45,8 @@ type requestInfo struct {
 func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := e.ids.next()
-	d, deleted := e.snap.Load().lookup(r.Host)
+	snap := e.snap.Load()
+	d, deleted := snap.lookup(r.Host)
 	var x requestInfo
 	var mx *meter.Exchange // nil for unknown hosts and child edges: the meter counts their bytes as unattributed
 	child, chain, loop := e.tier.fromChild(r)
@@ -85,6 +87,9 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(vw, http.StatusNotFound, msgDeleted)
 	case d == nil:
 		writeText(vw, http.StatusNotFound, msgUnknownHost)
+	case !child && snap.misdirected(r.TLS, r.Host, d):
+		x.dist = d
+		writeText(vw, http.StatusMisdirectedRequest, msgMisdirected)
 	case r.TLS == nil && !child && e.redirectsToHTTPS(d): // a child redirects its viewers itself
 		x.dist = d
 		e.writeRedirect(vw, r)

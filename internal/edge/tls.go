@@ -215,6 +215,34 @@ func (e *Edge) instrumentTLS(srv *http.Server) {
 	})
 }
 
+// misdirected reports whether a request on a TLS connection names, in its Host field, another
+// distribution than the one the handshake chose by its server name (SNI). Such a request is
+// answered 421 Misdirected Request (RFC 9110 §15.5.20: the connection "is not able to produce a
+// response" for that authority; a client then retries on a connection of its own) and never
+// served: each distribution's security policy and certificate are chosen at the handshake, so
+// serving it would let a viewer reach a distribution that requires TLS 1.2 through one that allows
+// TLS 1.1, or front one site behind another's name (domain fronting, which CloudFront refuses
+// across accounts). Plain HTTP (state nil) has no server name.
+//
+// One case is not misdirected: HTTP/2 connection reuse (RFC 9113 §9.1.1), which browsers practise
+// for every name a connection's certificate covers. Default domain names share one wildcard
+// certificate; a request for another default domain name of the same account, on a connection
+// made for a default domain name under the same security policy, has exactly the certificate and
+// protocol its own connection would have had.
+func (s *snapshot) misdirected(state *tls.ConnectionState, host string, d *distribution) bool {
+	if state == nil || state.ServerName == "" || d == nil {
+		return false
+	}
+	sni := canonicalHost(state.ServerName)
+	sd := s.byHost[sni]
+	if sd == d {
+		return false
+	}
+	coalesced := sd != nil && sd.domainName == sni && d.domainName == canonicalHost(host) &&
+		sd.tlsPolicy == d.tlsPolicy && sd.accountID == d.accountID
+	return !coalesced
+}
+
 // asTLSConn finds the *tls.Conn in c through Unwrap layers.
 func asTLSConn(c net.Conn) *tls.Conn {
 	for c != nil {

@@ -327,3 +327,122 @@ func TestCustomDomainCertificate(t *testing.T) {
 		t.Errorf("plain HTTP after detach: %d, want 200", r.StatusCode)
 	}
 }
+
+// A request whose Host names another distribution than the handshake's server name is answered 421
+// Misdirected Request, on the fast path, on net/http and over HTTP/2: the security policy is chosen
+// at the handshake, so otherwise a viewer could reach a TLSv1.2-only distribution over TLS 1.1 by
+// shaking hands with one that allows it (and front one site behind another's name).
+func TestHostOfAnotherDistributionThanTheServerNameIs421(t *testing.T) {
+	ctx := context.Background()
+	e, c, lax := httpsEnv(t) // "site": moved to TLSv1.1_2016 below
+	out, err := c.CreateDistribution(ctx, &ls.CreateDistributionInput{
+		DistributionName:     aws.String("strict"),
+		BundleId:             aws.String("small_1_0"),
+		DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting},
+		Origin:               &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := aws.ToString(out.Distribution.DomainName)
+	if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("site"),
+		ViewerMinimumTlsProtocolVersion: types.ViewerMinimumTlsProtocolVersionEnumTLSv112016}); err != nil {
+		t.Fatal(err)
+	}
+	tls11 := func(name string) *tls.Config {
+		cfg := e.TLSConfig(name)
+		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS11, tls.VersionTLS11
+		return cfg
+	}
+	wait.For(t, 10*time.Second, "TLS 1.1 on site, not on strict", func() error {
+		if _, err := handshake(e, tls11(lax)); err != nil {
+			return err
+		}
+		if _, err := handshake(e, tls11(strict)); err == nil {
+			return errors.New("strict accepts TLS 1.1")
+		}
+		return nil
+	})
+	// strict's object is stored (a hit the fast path could serve), through strict's own name.
+	for range 2 {
+		if resp, body := get(t, e.TLSClient(e.TLSConfig(strict), false), "https://"+strict+"/x.css"); resp.StatusCode != 200 {
+			t.Fatalf("strict through its own name: %d %q", resp.StatusCode, body)
+		}
+	}
+	fastBefore := e.EdgeService.FastPathStats().Served
+	for _, tc := range []struct {
+		name string
+		cfg  *tls.Config
+		h2   bool
+	}{
+		{"HTTP/1.1 over TLS 1.1", tls11(lax), false},
+		{"HTTP/1.1 over TLS 1.3", e.TLSConfig(lax), false},
+		{"HTTP/2", e.TLSConfig(lax), true},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+lax+"/x.css", nil)
+		req.Host = strict
+		resp, err := e.TLSClient(tc.cfg, tc.h2).Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest || strings.Contains(string(body), "object") {
+			t.Errorf("%s: Host %s through server name %s: %d %q, want 421", tc.name, strict, lax, resp.StatusCode, body)
+		}
+	}
+	if n := e.EdgeService.FastPathStats().Served - fastBefore; n != 0 {
+		t.Errorf("the fast path answered %d misdirected requests", n)
+	}
+	// HTTP/2 connection reuse between default domain names (one wildcard certificate) of one account
+	// under one security policy is served: what a browser does; another account's is not.
+	if _, err := c.UpdateDistribution(ctx, &ls.UpdateDistributionInput{DistributionName: aws.String("site"),
+		ViewerMinimumTlsProtocolVersion: types.ViewerMinimumTlsProtocolVersionEnumTLSv122021}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = e.Client(sailtest.Bob, "us-east-1").CreateDistribution(ctx, &ls.CreateDistributionInput{
+		DistributionName:     aws.String("bobs"),
+		BundleId:             aws.String("small_1_0"),
+		DefaultCacheBehavior: &types.CacheBehavior{Behavior: types.BehaviorEnumCacheSetting},
+		Origin:               &types.InputOrigin{Name: aws.String("web-1"), RegionName: types.RegionNameUsEast1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs := aws.ToString(out.Distribution.DomainName)
+	through := func(host string) int {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+lax+"/z.css", nil)
+		req.Host = host
+		resp, err := e.TLSClient(e.TLSConfig(lax), true).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	wait.Until(t, 10*time.Second, "site back on TLSv1.2_2021 and bobs served", func() bool {
+		_, err := handshake(e, tls11(lax))
+		_, errBob := handshake(e, e.TLSConfig(bobs))
+		return err != nil && errBob == nil
+	})
+	if got := through(strict); got != 200 {
+		t.Errorf("same account, same policy, default names: %d, want 200", got)
+	}
+	if got := through(bobs); got != http.StatusMisdirectedRequest {
+		t.Errorf("another account's default name: %d, want 421", got)
+	}
+
+	// The server name's own distribution, with or without a port in Host, is served as before.
+	for _, h := range []string{lax, lax + ":443", strings.ToUpper(lax)} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+lax+"/y.css", nil)
+		req.Host = h
+		resp, err := e.TLSClient(e.TLSConfig(lax), false).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("Host %s through its own server name: %d", h, resp.StatusCode)
+		}
+	}
+}
