@@ -44,6 +44,16 @@ func newLightsailAPI(ctl *control.Service, v *sigv4.Verifier, n *Node) http.Hand
 			}), nil
 		},
 		Internal: func(err error) awsjson.APIError {
+			switch n.cfg.Store.Disk(err) {
+			case store.DiskFull:
+				return lightsail.Errorf(lightsail.ServiceFailure, "StoreFull",
+					"The service's database is out of disk space: changes cannot be saved until space is freed. Reads and viewer traffic go on; a change answered with this error was not applied.").
+					WithTip("Free space in the data directory (--data); writes succeed again without a restart.")
+			case store.DiskReadOnly:
+				return lightsail.Errorf(lightsail.ServiceFailure, "StoreReadOnly",
+					"The service's database is on a read-only filesystem: changes cannot be saved. Reads and viewer traffic go on; a change answered with this error was not applied.").
+					WithTip("Make the data directory (--data) writable again (after a disk error: repair the filesystem and restart the node).")
+			}
 			if store.Unavailable(err) {
 				// The database is restarting or out of reach: say so, so that a client (and its
 				// operator) knows to retry rather than to look for a bug. Every SDK retries a 500.
