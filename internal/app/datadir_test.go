@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,7 +104,7 @@ func fill(t *testing.T, dir string) string {
 	chunk := make([]byte, 64<<10)
 	for {
 		if _, err := f.Write(chunk); err != nil {
-			if !strings.Contains(err.Error(), "no space") {
+			if !errors.Is(err, syscall.ENOSPC) {
 				t.Fatalf("filling %s: %v", dir, err)
 			}
 			return path
