@@ -170,7 +170,7 @@ func TestRequestSmugglingProbes(t *testing.T) {
 			})
 			addr := h.srv.Listener.Addr().String()
 			settle(t, addr, hit)
-			for _, p := range smugglingProbes {
+			for _, p := range append(smugglingProbes, moreSmugglingProbes...) {
 				t.Run(p.name, func(t *testing.T) {
 					want := readAll(t, refAddr, p.raw)
 					got := readAll(t, addr, p.raw)
