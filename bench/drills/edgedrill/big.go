@@ -24,7 +24,7 @@ func bigDrill(f drillFlags) error {
 	}
 	defer n.stop()
 	ctx := context.Background()
-	d, err := n.createDistribution(ctx, n.client("test", "test"), "big", "gen", nil)
+	d, err := n.createDistribution(ctx, n.client("test", "test"), "big", "gen")
 	if err != nil {
 		return err
 	}

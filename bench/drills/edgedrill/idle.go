@@ -26,7 +26,7 @@ func idleDrill(f drillFlags) error {
 	}
 	defer n.stop()
 	ctx := context.Background()
-	d, err := n.createDistribution(ctx, n.client("test", "test"), "idle", "gen", nil)
+	d, err := n.createDistribution(ctx, n.client("test", "test"), "idle", "gen")
 	if err != nil {
 		return err
 	}

@@ -226,11 +226,21 @@ type distribution struct {
 
 // createDistribution creates a distribution for origin with every method allowed (uploads pass
 // through; GET and HEAD are cached per the origin's Cache-Control) and waits until the edge serves it.
-// viewer sends the readiness probes (nil: http.DefaultClient).
-func (n *node) createDistribution(ctx context.Context, c *lightsail.Client, name, origin string, viewer *http.Client) (distribution, error) {
-	if viewer == nil {
-		viewer = http.DefaultClient
+func (n *node) createDistribution(ctx context.Context, c *lightsail.Client, name, origin string) (distribution, error) {
+	d, err := n.create(ctx, c, name, origin)
+	if err != nil {
+		return d, err
 	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if fromOrigin, _ := n.probe(http.DefaultClient, d); fromOrigin {
+			return d, nil
+		}
+	}
+	return d, fmt.Errorf("the edge does not serve %s within 30s", d.host)
+}
+
+// create only creates the distribution.
+func (n *node) create(ctx context.Context, c *lightsail.Client, name, origin string) (distribution, error) {
 	out, err := c.CreateDistribution(ctx, &lightsail.CreateDistributionInput{
 		DistributionName:     aws.String(name),
 		BundleId:             aws.String("medium_1_0"),
@@ -243,20 +253,21 @@ func (n *node) createDistribution(ctx context.Context, c *lightsail.Client, name
 	if err != nil {
 		return distribution{}, err
 	}
-	d := distribution{name: name, host: aws.ToString(out.Distribution.DomainName)}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+n.edge+"/ready", nil)
-		req.Host = d.host
-		resp, err := viewer.Do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.Header.Get("X-Origin-Sent") != "" {
-				return d, nil
-			}
-		}
+	return distribution{name: name, host: aws.ToString(out.Distribution.DomainName)}, nil
+}
+
+// probe sends GET /ready for d through viewer and reports whether the origin answered it (rather
+// than the edge, for a host it does not serve yet).
+func (n *node) probe(viewer *http.Client, d distribution) (bool, error) {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+n.edge+"/ready", nil)
+	req.Host = d.host
+	resp, err := viewer.Do(req)
+	if err != nil {
+		return false, err
 	}
-	return d, fmt.Errorf("the edge does not serve %s within 30s", d.host)
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.Header.Get("X-Origin-Sent") != "", err
 }
 
 // percentile of sorted durations, p in [0,100].

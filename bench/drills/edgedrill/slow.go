@@ -67,7 +67,7 @@ func slowDrill(f drillFlags) error {
 	}
 	defer n.stop()
 	ctx := context.Background()
-	d, err := n.createDistribution(ctx, n.client("test", "test"), "slow", "gen", nil)
+	d, err := n.createDistribution(ctx, n.client("test", "test"), "slow", "gen")
 	if err != nil {
 		return err
 	}
