@@ -177,6 +177,18 @@ func mixedDrill(f drillFlags) error {
 		}
 	}
 	var wg sync.WaitGroup
+	// RSS every 10 s: bounded means it levels off once the cache is full (--cache-size, 256 MiB).
+	wg.Go(func() {
+		var line []string
+		for loadCtx.Err() == nil {
+			select {
+			case <-loadCtx.Done():
+			case <-time.After(10 * time.Second):
+				line = append(line, mib(n.memory().rss))
+			}
+		}
+		fmt.Printf("mixed: server RSS every 10 s: %s\n", strings.Join(line, ", "))
+	})
 	workers := []struct {
 		count int
 		run   func()
