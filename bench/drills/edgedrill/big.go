@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -15,19 +14,12 @@ import (
 // (VmHWM). A body larger than the largest stored (8 MiB) is not stored, so the second request is
 // streamed from the origin again (docs/edge.md, "Fills").
 func bigDrill(f drillFlags) error {
-	o := &origin{}
-	url, stopOrigin := startOrigin(o)
-	defer stopOrigin()
-	n, err := startNode(f, nodeConfig{origins: map[string]string{"gen": url}})
+	s, err := startSetup(f, "big")
 	if err != nil {
 		return err
 	}
-	defer n.stop()
-	ctx := context.Background()
-	d, err := n.createDistribution(ctx, n.client("test", "test"), "big", "gen")
-	if err != nil {
-		return err
-	}
+	defer s.stop()
+	o, n, d := s.origin, s.node, s.d
 	want := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	if err := generated(want, f.bigSize); err != nil {
 		return err

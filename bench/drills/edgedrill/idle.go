@@ -17,19 +17,13 @@ import (
 // the server's resident memory before and after gives the memory per idle connection. Then a
 // sample of them is used again (still served), a new viewer is served, and all are closed.
 func idleDrill(f drillFlags) error {
-	o := &origin{}
-	url, stopOrigin := startOrigin(o)
-	defer stopOrigin()
-	n, err := startNode(f, nodeConfig{origins: map[string]string{"gen": url}})
+	s, err := startSetup(f, "idle")
 	if err != nil {
 		return err
 	}
-	defer n.stop()
+	defer s.stop()
+	n, d := s.node, s.d
 	ctx := context.Background()
-	d, err := n.createDistribution(ctx, n.client("test", "test"), "idle", "gen")
-	if err != nil {
-		return err
-	}
 	req := fmt.Sprintf("GET /obj/1024/idle HTTP/1.1\r\nHost: %s\r\n\r\n", d.host)
 	hitOnce := func(c net.Conn, br *bufio.Reader) error {
 		if _, err := io.WriteString(c, req); err != nil {

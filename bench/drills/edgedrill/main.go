@@ -189,15 +189,18 @@ func (n *node) memory() memory {
 
 // sampleMemory records the largest VmRSS seen every 100 ms until stop is closed.
 func (n *node) sampleMemory(stop <-chan struct{}) <-chan int64 {
+	return samplePeak(stop, func() int64 { return n.memory().rss })
+}
+
+// samplePeak records the largest value of read every 100 ms until stop is closed.
+func samplePeak(stop <-chan struct{}, read func() int64) <-chan int64 {
 	out := make(chan int64, 1)
 	go func() {
 		var peak int64
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if m := n.memory(); m.rss > peak {
-				peak = m.rss
-			}
+			peak = max(peak, read())
 			select {
 			case <-stop:
 				out <- peak
@@ -207,6 +210,37 @@ func (n *node) sampleMemory(stop <-chan struct{}) <-chan int64 {
 		}
 	}()
 	return out
+}
+
+// setup is what the edge drills start with: the origin, a node, and one distribution on it.
+type setup struct {
+	origin     *origin
+	node       *node
+	d          distribution
+	stopOrigin func()
+}
+
+// startSetup starts the origin and a node (with the extra flags) and creates distribution name.
+func startSetup(f drillFlags, name string, extra ...string) (*setup, error) {
+	s := &setup{origin: &origin{}}
+	url, stopOrigin := startOrigin(s.origin)
+	s.stopOrigin = stopOrigin
+	n, err := startNode(f, nodeConfig{origins: map[string]string{"gen": url}, extra: extra})
+	if err != nil {
+		stopOrigin()
+		return nil, err
+	}
+	s.node = n
+	if s.d, err = n.createDistribution(context.Background(), n.client("test", "test"), name, "gen"); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *setup) stop() {
+	s.node.stop()
+	s.stopOrigin()
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

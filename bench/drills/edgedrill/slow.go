@@ -56,21 +56,14 @@ func goodViewer(ctx context.Context, edge, host, path string, interval time.Dura
 // slowDrill: slowloris (a header byte a second), readers that stall and readers that trickle,
 // while a well-behaved viewer fetches a hit and the shared object.
 func slowDrill(f drillFlags) error {
-	o := &origin{}
-	url, stopOrigin := startOrigin(o)
-	defer stopOrigin()
 	const writeTimeout = 5 * time.Second
-	n, err := startNode(f, nodeConfig{origins: map[string]string{"gen": url},
-		extra: []string{"--viewer-write-timeout", writeTimeout.String()}})
+	s, err := startSetup(f, "slow", "--viewer-write-timeout", writeTimeout.String())
 	if err != nil {
 		return err
 	}
-	defer n.stop()
+	defer s.stop()
+	o, n, d := s.origin, s.node, s.d
 	ctx := context.Background()
-	d, err := n.createDistribution(ctx, n.client("test", "test"), "slow", "gen")
-	if err != nil {
-		return err
-	}
 	fmt.Printf("server: viewer-header-timeout 10s (default), viewer-write-timeout %v; idle RSS %s\n", writeTimeout, mib(n.memory().rss))
 
 	// Slowloris: -attackers connections each send a request head one byte a second, never ending it.
@@ -227,34 +220,19 @@ func slowDrill(f drillFlags) error {
 // sampleTCPMemory records the largest "TCP: … mem N" of /proc/net/sockstat (pages of kernel memory
 // in TCP buffers, machine-wide) every 100 ms until stop is closed, in bytes.
 func sampleTCPMemory(stop <-chan struct{}) <-chan int64 {
-	out := make(chan int64, 1)
-	go func() {
-		var peak int64
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			b, _ := os.ReadFile("/proc/net/sockstat")
-			for _, line := range strings.Split(string(b), "\n") {
-				if !strings.HasPrefix(line, "TCP:") {
-					continue
+	return samplePeak(stop, func() int64 {
+		b, _ := os.ReadFile("/proc/net/sockstat")
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			for i := 0; len(f) > 0 && f[0] == "TCP:" && i+1 < len(f); i++ {
+				if f[i] == "mem" {
+					pages, _ := strconv.ParseInt(f[i+1], 10, 64)
+					return pages * int64(os.Getpagesize())
 				}
-				f := strings.Fields(line)
-				for i := 0; i+1 < len(f); i++ {
-					if f[i] == "mem" {
-						pages, _ := strconv.ParseInt(f[i+1], 10, 64)
-						peak = max(peak, pages*int64(os.Getpagesize()))
-					}
-				}
-			}
-			select {
-			case <-stop:
-				out <- peak
-				return
-			case <-t.C:
 			}
 		}
-	}()
-	return out
+		return 0
+	})
 }
 
 // tcpMemPressure is the pressure threshold of net.ipv4.tcp_mem (its middle value), in MiB.
