@@ -419,6 +419,9 @@ func TestAccessLog(t *testing.T) {
 	h.origin("web", cacheable)
 	h.distribution("site", "web", nil)
 	h.do(http.MethodGet, "site.cdn.test", "/a?b=1", hdr("User-Agent", "tester/1", "Referer", "http://ref.test/"), "")
+	// The miss's line is written once its handler returns, which can be after the viewer has the
+	// whole body: wait for it, or the next request's line may come first.
+	wait.Until(t, 5*time.Second, "the miss's log line", func() bool { return strings.Count(buf.String(), "\n") >= 1 })
 	settle(t, h.srv.Listener.Addr().String(), "GET /a HTTP/1.1\r\nHost: site.cdn.test\r\n\r\n") // logged as an HTTP/1.0 hit
 	h.get("nobody.test", "/z")
 	// A hit on a fresh connection is served by the fast path, and logged the same way.
