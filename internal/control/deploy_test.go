@@ -1,6 +1,8 @@
 package control_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,6 +33,16 @@ func TestDeployedMeansServedByEveryEdge(t *testing.T) {
 			api := sailtest.New(t, sailtest.WithBackend(b), func(c *sailtest.Config) { c.Role = app.RoleAPI })
 			api.AddOrigin("web-1", origin.URL, "Instance", "us-east-1")
 			edge := api.StartNode(app.RoleEdge) // shares the API node's server clock
+			// The edge registers (its first heartbeat) just after it starts; until then no edge is live
+			// and the deploy delay alone decides, so a change could read Deployed before this edge
+			// has it (3 runs in 20 failed so on deploy-0 under -race, docs/reliability.md finding 6).
+			wait.For(t, 5*time.Second, "the edge node in the registry", func() error {
+				f, err := api.Store.LiveEdges(context.Background(), time.Minute)
+				if err == nil && f.Live == 0 {
+					err = errors.New("no live edge yet")
+				}
+				return err
+			})
 			c := api.Client(sailtest.Alice, "us-east-1")
 			viewer := sailtest.EdgeClient()
 			defer viewer.CloseIdleConnections()
