@@ -18,30 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
 
 	"github.com/sailcdn/sailcdn/internal/billing"
+	"github.com/sailcdn/sailcdn/internal/meter/metertest"
 	"github.com/sailcdn/sailcdn/internal/sailtest"
 	"github.com/sailcdn/sailcdn/internal/sailtest/wait"
 )
 
-// countingConn counts the bytes a viewer reads from and writes to its socket.
-type countingConn struct {
-	net.Conn
-	read, written *atomic.Int64
-}
-
-func (c countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-func (c countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.written.Add(int64(n))
-	return n, err
-}
-
-// countingListener counts the bytes its accepted connections read (what an origin's socket
-// received).
+// countingListener counts the bytes its accepted connections read and write (an origin's socket).
 type countingListener struct {
 	net.Listener
 	read, written *atomic.Int64
@@ -52,7 +34,7 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return countingConn{Conn: c, read: l.read, written: l.written}, nil
+	return metertest.Counting(c, l.read, l.written), nil
 }
 
 // socketCounts is what the viewer's and the origin's sockets saw so far.
@@ -122,7 +104,7 @@ func TestCostEstimateReconcilesWithEdgeTraffic(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return countingConn{Conn: conn, read: &read, written: &written}, nil
+			return metertest.Counting(conn, &read, &written), nil
 		},
 	}}
 	counts := func() socketCounts { return socketCounts{read.Load(), written.Load(), originRead.Load()} }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail/types"
+	"github.com/sailcdn/sailcdn/internal/meter/metertest"
 	_ "modernc.org/sqlite"
 )
 
@@ -73,7 +74,7 @@ func newViewerSide(edge string) *viewerSide {
 			if err != nil {
 				return nil, err
 			}
-			return countingConn{Conn: c, read: &v.read, written: &v.written}, nil
+			return metertest.Counting(c, &v.read, &v.written), nil
 		},
 	}
 	v.client = &http.Client{Transport: v.transport, Timeout: 30 * time.Second}

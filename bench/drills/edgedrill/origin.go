@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/sailcdn/sailcdn/internal/meter/metertest"
 )
 
 // block is the pattern generated bodies repeat: 32 KiB of bytes that are not all alike.
@@ -84,25 +86,7 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// countingConn counts the bytes read from and written to a connection into two counters.
-type countingConn struct {
-	net.Conn
-	read, written *atomic.Int64
-}
-
-func (c countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-func (c countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.written.Add(int64(n))
-	return n, err
-}
-
-// countingListener wraps every accepted connection in a countingConn.
+// countingListener counts the bytes its accepted connections read and write (an origin's socket).
 type countingListener struct {
 	net.Listener
 	read, written *atomic.Int64
@@ -113,7 +97,7 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return countingConn{Conn: c, read: l.read, written: l.written}, nil
+	return metertest.Counting(c, l.read, l.written), nil
 }
 
 // startOrigin serves o on a loopback port and returns its URL and a stop function.

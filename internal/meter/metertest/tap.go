@@ -42,3 +42,26 @@ func (c *tapConn) Write(p []byte) (int, error) {
 
 // Unwrap gives the tests that need the socket itself (to reset it) the connection below the tap.
 func (c *tapConn) Unwrap() net.Conn { return c.Conn }
+
+// Counting wraps c so that the bytes read from and written to it are added to read and written: for
+// connections a test or a load generator dials itself, where TapListener cannot see them.
+func Counting(c net.Conn, read, written *atomic.Int64) net.Conn {
+	return &countingConn{Conn: c, read: read, written: written}
+}
+
+type countingConn struct {
+	net.Conn
+	read, written *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
